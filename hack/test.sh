@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command (`npm test`): generated files are fresh, types check, lint passes, unit tests,
+# then integration tests against a real kube-apiserver + etcd (hack/control-plane.sh).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+echo "== type-check"; tsc -p tsconfig.json --noEmit
+echo "== lint"; eslint --max-warnings 0 .
+echo "== unit tests"; vitest run --project unit
+echo "== control plane"; hack/control-plane.sh up
+echo "== integration tests"; vitest run --project integration
