@@ -1,0 +1,155 @@
+// A thin Kubernetes REST client over undici: one keep-alive pool, JSON in and out, streaming
+// watches. @kubernetes/client-node loads kubeconfig / in-cluster config and supplies TLS and
+// credentials; the requests themselves go through undici so that watches, timeouts and
+// connection reuse are ours to control.
+import { KubeConfig } from '@kubernetes/client-node';
+import { Agent, type Dispatcher } from 'undici';
+import { KubeApiError } from './errors.js';
+
+export interface KubeClientOptions {
+  kubeconfigPath?: string;
+  context?: string;
+  /** Impersonate this user (the chart's ServiceAccount in RBAC tests). */
+  impersonate?: string;
+  connections?: number;
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface WatchEvent<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+const CREDENTIAL_REFRESH_MS = 60_000;
+
+export class KubeClient {
+  private headers: Record<string, string> = {};
+  private headersLoadedAt = 0;
+  private readonly server: URL;
+
+  private constructor(
+    private readonly config: KubeConfig,
+    private readonly dispatcher: Dispatcher,
+    private readonly impersonate: string | undefined,
+  ) {
+    const cluster = config.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster: set a context or run in a cluster');
+    this.server = new URL(cluster.server);
+  }
+
+  static async create(options: KubeClientOptions = {}): Promise<KubeClient> {
+    const config = new KubeConfig();
+    if (options.kubeconfigPath) config.loadFromFile(options.kubeconfigPath);
+    else config.loadFromDefault();
+    if (options.context) config.setCurrentContext(options.context);
+    const tls: Record<string, unknown> = {};
+    await config.applyToHTTPSOptions(tls as never);
+    const dispatcher = new Agent({
+      connections: options.connections ?? 16,
+      keepAliveTimeout: 30_000,
+      pipelining: 1,
+      connect: {
+        ca: tls.ca as string | undefined,
+        cert: tls.cert as string | undefined,
+        key: tls.key as string | undefined,
+        rejectUnauthorized: tls.rejectUnauthorized as boolean | undefined,
+        servername: tls.servername as string | undefined,
+      },
+    });
+    const client = new KubeClient(config, dispatcher, options.impersonate);
+    await client.refreshCredentials();
+    return client;
+  }
+
+  get serverUrl(): string { return this.server.toString(); }
+
+  /** Service-account tokens rotate and exec plugins expire: re-read credentials now and then. */
+  private async refreshCredentials(): Promise<void> {
+    const opts: { headers?: Record<string, string> } = { headers: {} };
+    await this.config.applyToHTTPSOptions(opts as never);
+    this.headers = { ...(opts.headers ?? {}) };
+    if (this.impersonate) this.headers['Impersonate-User'] = this.impersonate;
+    this.headersLoadedAt = Date.now();
+  }
+
+  private async authHeaders(): Promise<Record<string, string>> {
+    if (Date.now() - this.headersLoadedAt > CREDENTIAL_REFRESH_MS) await this.refreshCredentials();
+    return this.headers;
+  }
+
+  private url(path: string, query?: RequestOptions['query']): URL {
+    const url = new URL(path, this.server);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    return url;
+  }
+
+  async request<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
+    const url = this.url(path, options.query);
+    const headers: Record<string, string> = { ...(await this.authHeaders()), accept: 'application/json' };
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] = options.contentType ?? 'application/json';
+    }
+    const signal = options.signal ?? AbortSignal.timeout(options.timeoutMs ?? 30_000);
+    const res = await this.dispatcher.request({
+      origin: url.origin,
+      path: url.pathname + url.search,
+      method: options.method ?? 'GET',
+      headers,
+      body,
+      signal,
+    });
+    const text = await res.body.text();
+    if (res.statusCode >= 400) throw apiError(res.statusCode, text, `${options.method ?? 'GET'} ${url.pathname}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /**
+   * Opens a watch and calls onEvent for each event until the server ends the stream, the signal
+   * aborts, or onEvent throws. Resolves when the stream ends; rejects on HTTP errors.
+   */
+  async watch<T>(path: string, query: RequestOptions['query'], onEvent: (event: WatchEvent<T>) => void, signal: AbortSignal): Promise<void> {
+    const url = this.url(path, { ...query, watch: true, allowWatchBookmarks: true });
+    const res = await this.dispatcher.request({
+      origin: url.origin,
+      path: url.pathname + url.search,
+      method: 'GET',
+      headers: { ...(await this.authHeaders()), accept: 'application/json' },
+      signal,
+      bodyTimeout: 0,
+    });
+    if (res.statusCode >= 400) throw apiError(res.statusCode, await res.body.text(), `WATCH ${url.pathname}`);
+    let buffered = '';
+    for await (const chunk of res.body) {
+      buffered += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        if (line.trim()) onEvent(JSON.parse(line) as WatchEvent<T>);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+}
+
+function apiError(status: number, text: string, what: string): KubeApiError {
+  try {
+    const parsed = JSON.parse(text) as { reason?: string; message?: string; details?: unknown };
+    return new KubeApiError(status, parsed.reason ?? String(status), `${what}: ${parsed.message ?? text}`, parsed.details);
+  } catch {
+    return new KubeApiError(status, String(status), `${what}: HTTP ${status} ${text.slice(0, 200)}`);
+  }
+}

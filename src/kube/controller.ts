@@ -1,0 +1,115 @@
+// Runs a Reconciler over a WorkQueue with a fixed number of workers: metrics per reconcile,
+// per-key backoff on errors, requeueAfter, terminal errors that stop retrying, and a bounded
+// drain on shutdown.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { errorMessage, TerminalError } from './errors.js';
+import { parseKey, type ObjectKey } from './object.js';
+import { WorkQueue, type RateLimiterOptions } from './workqueue.js';
+import { reconcileMetrics } from '../observability/metrics.js';
+
+export interface ReconcileResult {
+  /** Reconcile this key again after this long, even if nothing changes (polling a task, a timeout). */
+  requeueAfterMs?: number;
+}
+
+export interface ReconcileContext {
+  log: Logger;
+  reconcileId: string;
+  signal: AbortSignal;
+}
+
+export interface Reconciler {
+  reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void>;
+}
+
+export interface ControllerOptions {
+  name: string;
+  reconciler: Reconciler;
+  concurrency?: number;
+  rateLimiter?: Partial<RateLimiterOptions>;
+  logger: Logger;
+}
+
+export class Controller {
+  readonly name: string;
+  readonly queue: WorkQueue;
+  private readonly concurrency: number;
+  private readonly reconciler: Reconciler;
+  private readonly log: Logger;
+  private workers: Promise<void>[] = [];
+  private readonly abort = new AbortController();
+
+  constructor(options: ControllerOptions) {
+    this.name = options.name;
+    this.reconciler = options.reconciler;
+    this.concurrency = options.concurrency ?? 2;
+    this.queue = new WorkQueue(options.name, options.rateLimiter);
+    this.log = options.logger.child({ controller: options.name });
+    reconcileMetrics.maxConcurrent.set({ controller: this.name }, this.concurrency);
+  }
+
+  enqueue(key: string): void { this.queue.add(key); }
+
+  get running(): boolean { return this.workers.length > 0; }
+
+  start(): void {
+    if (this.running) return;
+    for (let i = 0; i < this.concurrency; i++) this.workers.push(this.work());
+    this.log.info({ concurrency: this.concurrency }, 'controller started');
+  }
+
+  /** Stops taking work and waits up to drainMs for in-flight reconciles; then aborts them. */
+  async stop(drainMs = 10_000): Promise<void> {
+    this.queue.shutDown();
+    const drained = Promise.all(this.workers);
+    const timer = setTimeout(() => this.abort.abort(), drainMs);
+    await drained;
+    clearTimeout(timer);
+    this.workers = [];
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      try {
+        await this.processOne(key);
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+
+  private async processOne(key: string): Promise<void> {
+    const objectKey = parseKey(key);
+    const reconcileId = randomUUID();
+    const log = this.log.child({ namespace: objectKey.namespace, name: objectKey.name, reconcileId });
+    const started = performance.now();
+    reconcileMetrics.activeWorkers.inc({ controller: this.name });
+    try {
+      const result = (await this.reconciler.reconcile(objectKey, { log, reconcileId, signal: this.abort.signal })) ?? {};
+      this.queue.forget(key);
+      if (result.requeueAfterMs !== undefined) {
+        this.queue.addAfter(key, result.requeueAfterMs);
+        reconcileMetrics.total.inc({ controller: this.name, result: 'requeue_after' });
+      } else {
+        reconcileMetrics.total.inc({ controller: this.name, result: 'success' });
+      }
+    } catch (err) {
+      reconcileMetrics.errors.inc({ controller: this.name });
+      reconcileMetrics.total.inc({ controller: this.name, result: 'error' });
+      if (err instanceof TerminalError) {
+        reconcileMetrics.terminalErrors.inc({ controller: this.name });
+        this.queue.forget(key);
+        log.error({ err: errorMessage(err) }, 'reconcile failed terminally; waiting for the object to change');
+      } else {
+        this.queue.addRateLimited(key);
+        log.warn({ err: errorMessage(err), retries: this.queue.retries(key) }, 'reconcile failed; will retry with backoff');
+      }
+    } finally {
+      reconcileMetrics.activeWorkers.dec({ controller: this.name });
+      reconcileMetrics.time.observe({ controller: this.name }, (performance.now() - started) / 1000);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+// The shape every object in a cache has; spec and status stay as the API server sent them.
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    finalizers?: string[];
+    ownerReferences?: unknown[];
+    managedFields?: unknown;
+  };
+  [key: string]: unknown;
+}
+
+export interface ObjectKey {
+  namespace?: string;
+  name: string;
+}
+
+export function keyOf(obj: { metadata: { name: string; namespace?: string } }): string {
+  return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
+}
+
+export function parseKey(key: string): ObjectKey {
+  const slash = key.indexOf('/');
+  return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * Drops what the controllers never read and what costs the most memory per cached object:
+ * managedFields and kubectl's last-applied copy of the whole object.
+ */
+export function slim<T extends KubeObject>(obj: T): T {
+  const meta = obj.metadata;
+  if (meta.managedFields !== undefined) delete meta.managedFields;
+  if (meta.annotations && LAST_APPLIED in meta.annotations) {
+    delete meta.annotations[LAST_APPLIED];
+    if (Object.keys(meta.annotations).length === 0) delete meta.annotations;
+  }
+  return obj;
+}

@@ -1,0 +1,52 @@
+// One prom-client registry for the process. Names follow controller-runtime's, so existing
+// dashboards and alerts work unchanged; bootplane's own are bootplane_<subsystem>_<name>_<unit>.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const registry = new Registry();
+let defaultsCollected = false;
+
+export function collectProcessMetrics(): void {
+  if (defaultsCollected) return;
+  defaultsCollected = true;
+  collectDefaultMetrics({ register: registry });
+}
+
+const durationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export const reconcileMetrics = {
+  total: new Counter({ name: 'controller_runtime_reconcile_total', help: 'Total number of reconciliations per controller.', labelNames: ['controller', 'result'], registers: [registry] }),
+  errors: new Counter({ name: 'controller_runtime_reconcile_errors_total', help: 'Total number of reconciliation errors per controller.', labelNames: ['controller'], registers: [registry] }),
+  terminalErrors: new Counter({ name: 'controller_runtime_terminal_reconcile_errors_total', help: 'Total number of terminal reconciliation errors per controller.', labelNames: ['controller'], registers: [registry] }),
+  time: new Histogram({ name: 'controller_runtime_reconcile_time_seconds', help: 'Length of time per reconciliation per controller.', labelNames: ['controller'], buckets: durationBuckets, registers: [registry] }),
+  activeWorkers: new Gauge({ name: 'controller_runtime_active_workers', help: 'Number of currently used workers per controller.', labelNames: ['controller'], registers: [registry] }),
+  maxConcurrent: new Gauge({ name: 'controller_runtime_max_concurrent_reconciles', help: 'Maximum number of concurrent reconciles per controller.', labelNames: ['controller'], registers: [registry] }),
+};
+
+export const workqueueMetrics = {
+  depth: new Gauge({ name: 'workqueue_depth', help: 'Current depth of workqueue.', labelNames: ['name'], registers: [registry] }),
+  adds: new Counter({ name: 'workqueue_adds_total', help: 'Total number of adds handled by workqueue.', labelNames: ['name'], registers: [registry] }),
+  queueDuration: new Histogram({ name: 'workqueue_queue_duration_seconds', help: 'How long in seconds an item stays in workqueue before being requested.', labelNames: ['name'], buckets: durationBuckets, registers: [registry] }),
+  workDuration: new Histogram({ name: 'workqueue_work_duration_seconds', help: 'How long in seconds processing an item from workqueue takes.', labelNames: ['name'], buckets: durationBuckets, registers: [registry] }),
+  retries: new Counter({ name: 'workqueue_retries_total', help: 'Total number of retries handled by workqueue.', labelNames: ['name'], registers: [registry] }),
+  longestRunning: new Gauge({ name: 'workqueue_longest_running_processor_seconds', help: 'How many seconds has the longest running processor for workqueue been running.', labelNames: ['name'], registers: [registry] }),
+};
+
+export const leaderMetrics = {
+  master: new Gauge({ name: 'leader_election_master_status', help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.', labelNames: ['name'], registers: [registry] }),
+};
+
+export const informerMetrics = {
+  lists: new Counter({ name: 'bootplane_informer_lists_total', help: 'Full lists made by informers.', labelNames: ['resource'], registers: [registry] }),
+  relists: new Counter({ name: 'bootplane_informer_relists_total', help: 'Relists forced by 410 Gone or a silent watch.', labelNames: ['resource', 'reason'], registers: [registry] }),
+  errors: new Counter({ name: 'bootplane_informer_errors_total', help: 'List or watch errors (each followed by a backoff and retry).', labelNames: ['resource'], registers: [registry] }),
+};
+
+export const statusMetrics = {
+  writes: new Counter({ name: 'bootplane_status_writes_total', help: 'Status patches sent to the API server.', labelNames: ['kind'], registers: [registry] }),
+  skipped: new Counter({ name: 'bootplane_status_writes_skipped_total', help: 'Status writes skipped because nothing changed.', labelNames: ['kind'], registers: [registry] }),
+};
+
+export const eventMetrics = {
+  emitted: new Counter({ name: 'bootplane_events_total', help: 'Kubernetes Events created or updated, by type.', labelNames: ['type', 'action'], registers: [registry] }),
+  suppressed: new Counter({ name: 'bootplane_events_suppressed_total', help: 'Repeated Events folded into an existing series without an API call.', registers: [registry] }),
+};
