@@ -41,3 +41,11 @@ export function isTrue(conditions: readonly Condition[] | undefined, type: strin
 export function removeCondition(conditions: readonly Condition[] | undefined, type: string): Condition[] {
   return (conditions ?? []).filter((c) => c.type !== type);
 }
+
+/** Conditions whose status or reason changed between two lists, for Events on transitions. */
+export function changedConditions(before: readonly Condition[] | undefined, after: readonly Condition[]): Condition[] {
+  return after.filter((c) => {
+    const old = findCondition(before, c.type);
+    return !old || old.status !== c.status || old.reason !== c.reason;
+  });
+}

@@ -17,6 +17,8 @@ export type InformerHandler<T> = (event: InformerEvent, obj: T, old?: T) => void
 export interface InformerOptions {
   namespace?: string;
   labelSelector?: string;
+  /** For example metadata.name=x: watch one object, which RBAC can grant by resourceName. */
+  fieldSelector?: string;
   /** Every object is handed to the handlers again this often (level-based safety net). */
   resyncMs?: number;
   /** A watch with no event and no bookmark for this long is considered dead and restarted. */
@@ -55,9 +57,19 @@ export class Informer<T extends KubeObject> {
 
   get hasSynced(): boolean { return this.synced; }
 
-  waitForSync(): Promise<void> {
+  /** The last list/watch error, for callers that give up waiting on a first sync. */
+  lastError: string | undefined;
+
+  /** Resolves once the first list is in the cache; with timeoutMs, rejects after that long. */
+  waitForSync(timeoutMs?: number): Promise<void> {
     if (this.synced) return Promise.resolve();
-    return new Promise((resolve) => this.syncWaiters.push(resolve));
+    const synced = new Promise<void>((resolve) => this.syncWaiters.push(resolve));
+    if (timeoutMs === undefined) return synced;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${this.type.plural} not listed within ${timeoutMs} ms${this.lastError ? `: ${this.lastError}` : ''}`)), timeoutMs);
+    });
+    return Promise.race([synced, timeout]).finally(() => clearTimeout(timer));
   }
 
   start(): void {
@@ -103,6 +115,7 @@ export class Informer<T extends KubeObject> {
           this.resourceVersion = undefined;
           continue;
         }
+        this.lastError = errorMessage(err);
         const delay = this.backoff.next();
         informerMetrics.errors.inc({ resource: this.type.plural });
         this.log.warn({ err: errorMessage(err), retryInMs: delay }, 'list/watch failed; retrying');
@@ -117,7 +130,7 @@ export class Informer<T extends KubeObject> {
     let resourceVersion = '';
     do {
       const page = await this.client.request<ListResponse<T>>(collectionPath(this.type, this.options.namespace), {
-        query: { limit: 500, continue: continueToken, labelSelector: this.options.labelSelector },
+        query: { limit: 500, continue: continueToken, labelSelector: this.options.labelSelector, fieldSelector: this.options.fieldSelector },
         timeoutMs: 60_000,
         signal: this.abort.signal,
       });
@@ -175,6 +188,7 @@ export class Informer<T extends KubeObject> {
           resourceVersion: this.resourceVersion,
           timeoutSeconds: Math.floor(min + Math.random() * min),
           labelSelector: this.options.labelSelector,
+          fieldSelector: this.options.fieldSelector,
         },
         (event) => {
           arm();

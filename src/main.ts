@@ -1,0 +1,119 @@
+// Composition root: config -> clients -> informers -> store -> drivers -> controllers -> servers.
+// Informers and the servers run in every replica; controllers only while this replica leads.
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { KINDS } from './api/v1alpha1/kinds.js';
+import { splitAddress, type ControllerConfig } from './config/config.js';
+import { HypervisorReconciler, HYPERVISOR_INDEX } from './controllers/hypervisor/reconciler.js';
+import { hypervisorOfVm, watchHypervisors } from './controllers/hypervisor/watches.js';
+import { DriverRegistry } from './hypervisors/driver.js';
+import { DriverPool } from './hypervisors/pool.js';
+import { KubeClient } from './kube/client.js';
+import { Controller } from './kube/controller.js';
+import { EventRecorder } from './kube/events.js';
+import { Informer } from './kube/informer.js';
+import { LeaderElector } from './kube/leader-election.js';
+import type { KubeObject } from './kube/object.js';
+import { bootplaneResource } from './kube/resources.js';
+import { StatusWriter } from './kube/status-writer.js';
+import { startHealthServer, startMetricsServer } from './observability/health.js';
+import { collectProcessMetrics } from './observability/metrics.js';
+import { KubeStore } from './store/kube-store.js';
+
+export interface RunningController {
+  readonly isLeader: () => boolean;
+  readonly ready: () => boolean;
+  stop(): Promise<void>;
+}
+
+export async function runController(config: ControllerConfig, log: Logger): Promise<RunningController> {
+  collectProcessMetrics();
+  const client = await KubeClient.create({ kubeconfigPath: config.kubeconfig, context: config.context });
+  log.info({ server: client.serverUrl, identity: config.identity }, 'starting bootplane controller');
+
+  const informers = new Map<string, Informer<KubeObject>>();
+  for (const info of KINDS) {
+    informers.set(info.kind, new Informer<KubeObject>(client, bootplaneResource(info.kind), {
+      resyncMs: config.resyncSeconds * 1000,
+      watchdogMs: config.watchdogSeconds * 1000,
+      logger: log,
+    }));
+  }
+  const informer = (kind: string) => informers.get(kind)!;
+  informer('VirtualMachine').cache.addIndex(HYPERVISOR_INDEX, hypervisorOfVm);
+
+  const events = new EventRecorder(client, 'bootplane.io/controller', config.identity, log);
+  const store = new KubeStore(client, informers, new StatusWriter(client), events, log);
+  const drivers = new DriverPool(new DriverRegistry());
+
+  // Controllers are rebuilt for every leadership term: a queue that was shut down stays down.
+  let controllers: Controller[] = [];
+  const enqueueTo = (name: string) => (key: string) => controllers.find((c) => c.name === name)?.enqueue(key);
+  const buildControllers = (): Controller[] => {
+    const hypervisors = new Controller({
+      name: 'hypervisor',
+      reconciler: new HypervisorReconciler(store, drivers, enqueueTo('hypervisor')),
+      concurrency: config.concurrency,
+      logger: log,
+    });
+    return [hypervisors];
+  };
+  watchHypervisors(enqueueTo('hypervisor'), informer('Hypervisor'), informer('VirtualMachine'));
+
+  const startControllers = () => {
+    controllers = buildControllers();
+    for (const c of controllers) c.start();
+    // Level-based: a new leader looks at everything once.
+    for (const key of informer('Hypervisor').cache.keys()) enqueueTo('hypervisor')(key);
+  };
+  const stopControllers = async () => {
+    const stopping = controllers;
+    controllers = [];
+    await Promise.all(stopping.map((c) => c.stop(config.shutdownGraceSeconds * 1000)));
+  };
+
+  for (const i of informers.values()) i.start();
+  const ready = () => [...informers.values()].every((i) => i.hasSynced);
+
+  const servers: Server[] = [];
+  const metrics = splitAddress(config.metricsAddr);
+  if (metrics.port > 0) servers.push(await startMetricsServer(metrics.port, metrics.host));
+  const health = splitAddress(config.healthAddr);
+  if (health.port > 0) servers.push(await startHealthServer(health.port, health.host, { live: () => true, ready }));
+
+  await Promise.all([...informers.values()].map((i) => i.waitForSync()));
+
+  let elector: LeaderElector | undefined;
+  if (config.leaderElect) {
+    elector = new LeaderElector(client, {
+      namespace: config.leaseNamespace,
+      name: config.leaseName,
+      identity: config.identity,
+      leaseDurationMs: config.leaseDurationSeconds * 1000,
+      renewDeadlineMs: config.renewDeadlineSeconds * 1000,
+      retryPeriodMs: config.retryPeriodSeconds * 1000,
+      logger: log,
+      onStartedLeading: startControllers,
+      onStoppedLeading: () => void stopControllers(),
+    });
+    elector.start();
+  } else {
+    startControllers();
+  }
+
+  return {
+    isLeader: () => (elector ? elector.isLeader : true),
+    ready,
+    async stop() {
+      log.info('shutting down: finishing in-flight reconciles');
+      await stopControllers();
+      await elector?.stop();
+      await Promise.all([...informers.values()].map((i) => i.stop()));
+      await store.stop();
+      await drivers.closeAll();
+      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+      await client.close();
+      log.info('stopped');
+    },
+  };
+}

@@ -1,0 +1,96 @@
+// ResourceStore over the Kubernetes API: informer caches for reads, /status merge patches,
+// finalizer patches, aggregated Events, and one single-object watch per referenced Secret (so
+// RBAC can grant Secrets by resourceName instead of cluster-wide).
+import type { Logger } from 'pino';
+import type { KubeClient } from '../kube/client.js';
+import type { EventRecorder, EventType } from '../kube/events.js';
+import { addFinalizer, removeFinalizer } from '../kube/finalizers.js';
+import { Informer } from '../kube/informer.js';
+import type { KubeObject } from '../kube/object.js';
+import { bootplaneResource, SECRETS } from '../kube/resources.js';
+import type { StatusWriter } from '../kube/status-writer.js';
+import type { ResourceStore, SecretData } from './store.js';
+
+interface SecretObject extends KubeObject {
+  data?: Record<string, string>;
+}
+
+const SECRET_READ_TIMEOUT_MS = 10_000;
+
+export class KubeStore implements ResourceStore {
+  private readonly secretWatches = new Map<string, { informer: Informer<SecretObject>; listeners: Set<() => void> }>();
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly informers: ReadonlyMap<string, Informer<KubeObject>>,
+    private readonly statusWriter: StatusWriter,
+    private readonly events: EventRecorder,
+    private readonly log: Logger,
+  ) {}
+
+  private informer(kind: string): Informer<KubeObject> {
+    const informer = this.informers.get(kind);
+    if (!informer) throw new Error(`no informer for ${kind}`);
+    return informer;
+  }
+
+  get<T extends KubeObject>(kind: string, key: string): T | undefined {
+    return this.informer(kind).cache.get(key) as T | undefined;
+  }
+
+  list<T extends KubeObject>(kind: string): Iterable<T> {
+    return this.informer(kind).cache.list() as Iterable<T>;
+  }
+
+  byIndex<T extends KubeObject>(kind: string, index: string, value: string): T[] {
+    return this.informer(kind).cache.byIndex(index, value) as T[];
+  }
+
+  writeStatus(kind: string, obj: KubeObject, status: Record<string, unknown>): Promise<boolean> {
+    return this.statusWriter.write(bootplaneResource(kind), obj, status);
+  }
+
+  addFinalizer(kind: string, obj: KubeObject): Promise<void> {
+    return addFinalizer(this.client, bootplaneResource(kind), obj);
+  }
+
+  removeFinalizer(kind: string, obj: KubeObject): Promise<void> {
+    return removeFinalizer(this.client, bootplaneResource(kind), obj);
+  }
+
+  async getSecret(namespace: string, name: string, onChange: () => void): Promise<SecretData | undefined> {
+    const key = `${namespace}/${name}`;
+    let watch = this.secretWatches.get(key);
+    if (!watch) {
+      const informer = new Informer<SecretObject>(this.client, SECRETS, {
+        namespace,
+        fieldSelector: `metadata.name=${name}`,
+        resyncMs: 0,
+        logger: this.log,
+      });
+      const listeners = new Set<() => void>();
+      informer.on((event) => {
+        if (event === 'resync') return;
+        for (const listener of listeners) listener();
+      });
+      watch = { informer, listeners };
+      this.secretWatches.set(key, watch);
+      informer.start();
+    }
+    watch.listeners.add(onChange);
+    await watch.informer.waitForSync(SECRET_READ_TIMEOUT_MS);
+    const secret = watch.informer.cache.get(key);
+    if (!secret) return undefined;
+    const data: Record<string, string> = {};
+    for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(v, 'base64').toString('utf8');
+    return { namespace, name, resourceVersion: secret.metadata.resourceVersion, data };
+  }
+
+  recordEvent(obj: KubeObject, type: EventType, reason: string, action: string, note: string): void {
+    this.events.record(obj, type, reason, action, note);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.secretWatches.values()].map((w) => w.informer.stop()));
+  }
+}
