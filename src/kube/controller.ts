@@ -90,6 +90,7 @@ export class Controller {
     try {
       const result = (await this.reconciler.reconcile(objectKey, { log, reconcileId, signal: this.abort.signal })) ?? {};
       this.queue.forget(key);
+      log.debug({ durationMs: Math.round(performance.now() - started), requeueAfterMs: result.requeueAfterMs }, 'reconciled');
       if (result.requeueAfterMs !== undefined) {
         this.queue.addAfter(key, result.requeueAfterMs);
         reconcileMetrics.total.inc({ controller: this.name, result: 'requeue_after' });

@@ -127,7 +127,7 @@ export class Informer<T extends KubeObject> {
   private async list(): Promise<void> {
     const items: T[] = [];
     let continueToken: string | undefined;
-    let resourceVersion = '';
+    let resourceVersion: string;
     do {
       const page = await this.client.request<ListResponse<T>>(collectionPath(this.type, this.options.namespace), {
         query: { limit: 500, continue: continueToken, labelSelector: this.options.labelSelector, fieldSelector: this.options.fieldSelector },

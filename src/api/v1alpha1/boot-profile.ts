@@ -38,7 +38,7 @@ export const BootProfileSpec = z
       .describe('Boot an ISO image over HTTP (iPXE sanboot).'),
     iscsiSanboot: z
       .object({
-        portal: z.string().max(261).regex(/^[A-Za-z0-9.:\[\]-]+(:[0-9]{1,5})?$/).describe('Target portal host[:port].'),
+        portal: z.string().max(261).regex(/^[A-Za-z0-9.:[\]-]+(:[0-9]{1,5})?$/).describe('Target portal host[:port].'),
         targetIQN: z.string().max(223).regex(/^iqn\.[0-9]{4}-[0-9]{2}\.[^\s]+$/).describe('Target IQN.'),
         lun: z.number().int().min(0).max(255).default(1).describe('LUN to boot (tgt\'s disk is LUN 1; LUN 0 is its controller).'),
         initiatorIQNTemplate: z.string().max(223).default('iqn.2024-01.io.bootplane:{{mac}}').describe('Initiator IQN per machine; {{mac}} is the machine\'s MAC without colons.'),

@@ -35,7 +35,7 @@ export const DisklessSessionSpec = z
     target: z
       .object({
         driver: z.enum(['tgt']).default('tgt').describe('Target driver: tgt (Linux userspace target).'),
-        portal: z.string().max(261).regex(/^[A-Za-z0-9.:\[\]-]+:[0-9]{1,5}$/).describe('Portal host:port that machines connect to.'),
+        portal: z.string().max(261).regex(/^[A-Za-z0-9.:[\]-]+:[0-9]{1,5}$/).describe('Portal host:port that machines connect to.'),
         copyDirectory: z.string().max(1024).regex(/^\/[^\s]*$/).optional().describe('Directory on the target host for session copies.'),
       })
       .describe('The target server.'),
