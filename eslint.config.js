@@ -13,6 +13,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', Buffer: 'readonly', URL: 'readonly' } },
+  },
+  {
     files: ['bench/**', 'hack/**', 'src/cli/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },

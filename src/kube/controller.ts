@@ -39,6 +39,7 @@ export class Controller {
   private readonly log: Logger;
   private workers: Promise<void>[] = [];
   private readonly abort = new AbortController();
+  private readonly metrics;
 
   constructor(options: ControllerOptions) {
     this.name = options.name;
@@ -46,7 +47,17 @@ export class Controller {
     this.concurrency = options.concurrency ?? 2;
     this.queue = new WorkQueue(options.name, options.rateLimiter);
     this.log = options.logger.child({ controller: options.name });
-    reconcileMetrics.maxConcurrent.set({ controller: this.name }, this.concurrency);
+    const labels = { controller: this.name };
+    reconcileMetrics.maxConcurrent.set(labels, this.concurrency);
+    this.metrics = {
+      success: reconcileMetrics.total.labels({ ...labels, result: 'success' }),
+      requeueAfter: reconcileMetrics.total.labels({ ...labels, result: 'requeue_after' }),
+      error: reconcileMetrics.total.labels({ ...labels, result: 'error' }),
+      errors: reconcileMetrics.errors.labels(labels),
+      terminalErrors: reconcileMetrics.terminalErrors.labels(labels),
+      activeWorkers: reconcileMetrics.activeWorkers.labels(labels),
+      time: reconcileMetrics.time.labels(labels),
+    };
   }
 
   enqueue(key: string): void { this.queue.add(key); }
@@ -84,33 +95,42 @@ export class Controller {
   private async processOne(key: string): Promise<void> {
     const objectKey = parseKey(key);
     const reconcileId = randomUUID();
-    const log = this.log.child({ namespace: objectKey.namespace, name: objectKey.name, reconcileId });
+    // The child logger is made on first use: most passes log nothing, and pino children are not free.
+    let child: Logger | undefined;
+    const baseLog = this.log;
+    const ctx: ReconcileContext = {
+      get log() {
+        return (child ??= baseLog.child({ namespace: objectKey.namespace, name: objectKey.name, reconcileId }));
+      },
+      reconcileId,
+      signal: this.abort.signal,
+    };
     const started = performance.now();
-    reconcileMetrics.activeWorkers.inc({ controller: this.name });
+    this.metrics.activeWorkers.inc();
     try {
-      const result = (await this.reconciler.reconcile(objectKey, { log, reconcileId, signal: this.abort.signal })) ?? {};
+      const result = (await this.reconciler.reconcile(objectKey, ctx)) ?? {};
       this.queue.forget(key);
-      log.debug({ durationMs: Math.round(performance.now() - started), requeueAfterMs: result.requeueAfterMs }, 'reconciled');
+      if (baseLog.isLevelEnabled('debug')) ctx.log.debug({ durationMs: Math.round(performance.now() - started), requeueAfterMs: result.requeueAfterMs }, 'reconciled');
       if (result.requeueAfterMs !== undefined) {
         this.queue.addAfter(key, result.requeueAfterMs);
-        reconcileMetrics.total.inc({ controller: this.name, result: 'requeue_after' });
+        this.metrics.requeueAfter.inc();
       } else {
-        reconcileMetrics.total.inc({ controller: this.name, result: 'success' });
+        this.metrics.success.inc();
       }
     } catch (err) {
-      reconcileMetrics.errors.inc({ controller: this.name });
-      reconcileMetrics.total.inc({ controller: this.name, result: 'error' });
+      this.metrics.errors.inc();
+      this.metrics.error.inc();
       if (err instanceof TerminalError) {
-        reconcileMetrics.terminalErrors.inc({ controller: this.name });
+        this.metrics.terminalErrors.inc();
         this.queue.forget(key);
-        log.error({ err: errorMessage(err) }, 'reconcile failed terminally; waiting for the object to change');
+        ctx.log.error({ err: errorMessage(err) }, 'reconcile failed terminally; waiting for the object to change');
       } else {
         this.queue.addRateLimited(key);
-        log.warn({ err: errorMessage(err), retries: this.queue.retries(key) }, 'reconcile failed; will retry with backoff');
+        ctx.log.warn({ err: errorMessage(err), retries: this.queue.retries(key) }, 'reconcile failed; will retry with backoff');
       }
     } finally {
-      reconcileMetrics.activeWorkers.dec({ controller: this.name });
-      reconcileMetrics.time.observe({ controller: this.name }, (performance.now() - started) / 1000);
+      this.metrics.activeWorkers.dec();
+      this.metrics.time.observe((performance.now() - started) / 1000);
     }
   }
 }

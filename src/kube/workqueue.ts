@@ -19,12 +19,22 @@ export class WorkQueue {
   private readonly waiters: ((key: string | undefined) => void)[] = [];
   private shuttingDown = false;
   private readonly limiter: RateLimiterOptions;
+  // Labelled metric children resolved once: label lookup per call costs more than the queue.
+  private readonly metrics;
 
   constructor(
     readonly name: string,
     limiter: Partial<RateLimiterOptions> = {},
   ) {
     this.limiter = { baseDelayMs: limiter.baseDelayMs ?? 5, maxDelayMs: limiter.maxDelayMs ?? 300_000 };
+    const labels = { name };
+    this.metrics = {
+      depth: workqueueMetrics.depth.labels(labels),
+      adds: workqueueMetrics.adds.labels(labels),
+      queueDuration: workqueueMetrics.queueDuration.labels(labels),
+      workDuration: workqueueMetrics.workDuration.labels(labels),
+      retries: workqueueMetrics.retries.labels(labels),
+    };
   }
 
   get length(): number { return this.queue.length - this.head; }
@@ -33,7 +43,7 @@ export class WorkQueue {
 
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
-    workqueueMetrics.adds.inc({ name: this.name });
+    this.metrics.adds.inc();
     this.dirty.add(key);
     if (!this.addedAt.has(key)) this.addedAt.set(key, performance.now());
     if (this.processing.has(key)) return; // handed out again once done()
@@ -60,7 +70,7 @@ export class WorkQueue {
   addRateLimited(key: string): void {
     const failures = this.failures.get(key) ?? 0;
     this.failures.set(key, failures + 1);
-    workqueueMetrics.retries.inc({ name: this.name });
+    this.metrics.retries.inc();
     this.addAfter(key, this.backoffFor(failures));
   }
 
@@ -83,7 +93,7 @@ export class WorkQueue {
   done(key: string): void {
     const started = this.processing.get(key);
     this.processing.delete(key);
-    if (started !== undefined) workqueueMetrics.workDuration.observe({ name: this.name }, (performance.now() - started) / 1000);
+    if (started !== undefined) this.metrics.workDuration.observe((performance.now() - started) / 1000);
     if (this.dirty.has(key) && !this.shuttingDown) this.push(key);
   }
 
@@ -102,7 +112,7 @@ export class WorkQueue {
       return;
     }
     this.queue.push(key);
-    workqueueMetrics.depth.set({ name: this.name }, this.length);
+    this.metrics.depth.set(this.length);
   }
 
   private take(): string | undefined {
@@ -112,7 +122,7 @@ export class WorkQueue {
       this.queue.splice(0, this.head);
       this.head = 0;
     }
-    workqueueMetrics.depth.set({ name: this.name }, this.length);
+    this.metrics.depth.set(this.length);
     this.start(key);
     return key;
   }
@@ -122,7 +132,7 @@ export class WorkQueue {
     const added = this.addedAt.get(key);
     this.addedAt.delete(key);
     const now = performance.now();
-    if (added !== undefined) workqueueMetrics.queueDuration.observe({ name: this.name }, (now - added) / 1000);
+    if (added !== undefined) this.metrics.queueDuration.observe((now - added) / 1000);
     this.processing.set(key, now);
   }
 }

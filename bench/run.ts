@@ -1,0 +1,17 @@
+// `npm run bench -- <name> [<name>...]`: runs benchmarks by name; each prints JSON lines.
+const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
+  queue: () => import('./queue.js'),
+  'informer-memory': () => import('./informer-memory.js'),
+  'status-writes': () => import('./status-writes.js'),
+};
+
+const names = process.argv.slice(2);
+if (names.length === 0 || names.some((n) => !(n in BENCHMARKS))) {
+  console.error(`usage: npm run bench -- <${Object.keys(BENCHMARKS).join('|')}> ...`);
+  process.exit(2);
+}
+for (const name of names) {
+  const bench = await BENCHMARKS[name]!();
+  await bench.run();
+}
+process.exit(0);
