@@ -1,6 +1,7 @@
 // The one interface controllers use to talk to a hypervisor. Each driver (Proxmox over its HTTP
 // API, libvirt over its RPC protocol) implements it; controllers never import a driver directly.
 import type { Hypervisor } from '../api/v1alpha1/hypervisor.js';
+import type { ObservedVm, Plan } from '../planning/model.js';
 import type { SecretData } from '../store/store.js';
 
 export interface HypervisorInventory {
@@ -10,9 +11,44 @@ export interface HypervisorInventory {
   isos: { volume: string; sizeBytes?: number }[];
 }
 
+/** Which VM on the hypervisor: Proxmox node + vmid, or a libvirt domain name. */
+export interface VmRef {
+  node?: string;
+  vmid?: number;
+  domainName?: string;
+}
+
+export interface ApplyOutcome {
+  /** How many of plan.steps were applied (all of them unless a task is still running). */
+  appliedSteps: number;
+  /** A hypervisor task still running (Proxmox UPID): record it in status and poll on a later pass. */
+  task?: string;
+  /** Config keys left pending until the VM restarts. */
+  pending?: string[];
+}
+
+export interface TaskStatus {
+  done: boolean;
+  ok?: boolean;
+  message?: string;
+  progressPercent?: number;
+}
+
+export type PowerAction = 'start' | 'stop' | 'shutdown' | 'reboot';
+
 export interface HypervisorDriver {
   /** Connects (or reuses a connection) and reads version, nodes, storages and ISO volumes. */
   inventory(signal: AbortSignal): Promise<HypervisorInventory>;
+  /** The VM as the hypervisor sees it now, or undefined when it does not exist. */
+  readVm(ref: VmRef, signal: AbortSignal): Promise<ObservedVm | undefined>;
+  /**
+   * Applies a plan made against `observed` (stale digests are refused by the hypervisor and
+   * surface as a DriverError with code DigestMismatch: re-read and re-plan). Never awaits a long
+   * task: returns it instead.
+   */
+  applyPlan(ref: VmRef, observed: ObservedVm, plan: Plan, signal: AbortSignal): Promise<ApplyOutcome>;
+  taskStatus(ref: VmRef, task: string, signal: AbortSignal): Promise<TaskStatus>;
+  power(ref: VmRef, action: PowerAction, signal: AbortSignal): Promise<{ task?: string }>;
   close(): Promise<void>;
 }
 
