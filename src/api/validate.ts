@@ -37,14 +37,21 @@ function specSchema(kind: string): Node {
 
 /** Problems with an object's spec; `previous` is the last accepted spec, for transition rules. */
 export function validateSpec(kind: string, spec: unknown, previous?: unknown): FieldProblem[] {
+  return admitSpec(kind, spec, previous).problems;
+}
+
+/**
+ * What the API server would do with a spec: reject it with problems, or store it with defaults
+ * applied and unknown fields pruned.
+ */
+export function admitSpec(kind: string, spec: unknown, previous?: unknown): { problems: FieldProblem[]; spec?: unknown } {
   const parsed = kindInfo(kind).spec.safeParse(spec);
   if (!parsed.success) {
-    return parsed.error.issues.map((i) => ({ field: ['spec', ...i.path.map(String)].join('.'), message: i.message }));
+    return { problems: parsed.error.issues.map((i) => ({ field: ['spec', ...i.path.map(String)].join('.'), message: i.message })) };
   }
   const problems: FieldProblem[] = [];
-  // CEL sees what the API server would store: the input with defaults applied.
   walk(specSchema(kind), parsed.data, previous === undefined ? undefined : (kindInfo(kind).spec.safeParse(previous).data ?? undefined), 'spec', problems);
-  return problems;
+  return problems.length > 0 ? { problems } : { problems, spec: parsed.data };
 }
 
 function walk(node: Node, value: unknown, old: unknown, path: string, problems: FieldProblem[]): void {

@@ -97,10 +97,14 @@ export class DirStore implements ResourceStore {
   private rescanAgain = false;
   onProblems: ((problems: ManifestProblem[]) => void) | undefined;
 
+  /**
+   * @param readOnly for commands that only look (get, describe): records are read, never written.
+   */
   constructor(
     readonly dir: string,
     private readonly log: Logger,
     private readonly pollMs = 30_000,
+    private readonly readOnly = false,
   ) {
     for (const kind of [...KINDS.map((k) => k.kind), 'Secret', 'ConfigMap']) this.sources.set(kind, new DirSource());
   }
@@ -200,7 +204,7 @@ export class DirStore implements ResourceStore {
         const id = objectId(info.kind, record.manifest);
         if (present.has(id)) continue;
         if ((record.metadata.finalizers ?? []).length === 0) {
-          rmSync(recordPath(this.dir, info.kind, record.manifest), { force: true });
+          if (!this.readOnly) rmSync(recordPath(this.dir, info.kind, record.manifest), { force: true });
           continue;
         }
         record.metadata.deletionTimestamp ??= metaTime();
@@ -253,7 +257,7 @@ export class DirStore implements ResourceStore {
       source.emit('update', next, obj);
       return;
     }
-    if (record) rmSync(recordPath(this.dir, kind, obj), { force: true });
+    if (record && !this.readOnly) rmSync(recordPath(this.dir, kind, obj), { force: true });
     source.cache.remove(key);
     source.emit('delete', obj);
     if (kind === 'Secret') this.notifySecret(key);
@@ -288,6 +292,7 @@ export class DirStore implements ResourceStore {
   }
 
   private writeRecord(kind: string, record: ObjectRecord): void {
+    if (this.readOnly) return;
     writeFileAtomic(recordPath(this.dir, kind, record.manifest), stringify(record, { lineWidth: 0 }));
   }
 

@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { API_VERSION } from '../api/v1alpha1/common.js';
 import { KINDS } from '../api/v1alpha1/kinds.js';
-import { validateSpec } from '../api/validate.js';
+import { admitSpec } from '../api/validate.js';
 import type { KubeObject } from '../kube/object.js';
 
 export const STATUS_DIR = '.status';
@@ -99,12 +99,13 @@ export function loadManifests(dir: string, previousSpecs: ReadonlyMap<string, un
       if (!namespaced) delete object.metadata.namespace;
       const id = objectId(kind, object);
       if (info) {
-        const invalid = validateSpec(kind, object.spec, previousSpecs.get(id));
-        if (invalid.length > 0) {
-          for (const p of invalid) problem(`${kind} ${object.metadata.name}: ${p.message}`, p.field);
+        const admitted = admitSpec(kind, object.spec, previousSpecs.get(id));
+        if (admitted.problems.length > 0) {
+          for (const p of admitted.problems) problem(`${kind} ${object.metadata.name}: ${p.message}`, p.field);
           invalidIds.add(id);
           return;
         }
+        object.spec = admitted.spec; // stored as the API server stores it: defaulted, pruned
       }
       const first = seen.get(id);
       if (first) return problem(`${id} is already defined in ${first}`);
