@@ -29,6 +29,11 @@ describe('invert', () => {
     expect(rollbackSteps(steps, 2)).toEqual([{ op: 'removeCloudInit', slot: 'scsi1' }, { op: 'createCloudInit', slot: 'ide2' }]);
   });
 
+  it('regenerates the cloud-init image last, once the drive is back', () => {
+    const steps: Step[] = [{ op: 'removeCloudInit', slot: 'ide2' }, { op: 'createCloudInit', slot: 'scsi1' }, { op: 'regenerateCloudInit' }];
+    expect(rollbackSteps(steps)).toEqual([{ op: 'removeCloudInit', slot: 'scsi1' }, { op: 'createCloudInit', slot: 'ide2' }, { op: 'regenerateCloudInit' }]);
+  });
+
   it('describes every step in words', () => {
     expect(every.map(describeStep)).toEqual([
       'attach ISO local:iso/a.iso at ide2',

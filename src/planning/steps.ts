@@ -22,9 +22,14 @@ export function invert(step: Step): Step {
   }
 }
 
-/** The inverses of the first `applied` steps of a plan, in the order to run them. */
+/**
+ * The inverses of the first `applied` steps of a plan, in the order to run them. A regeneration
+ * of the cloud-init image goes last, once the drive it writes to is back.
+ */
 export function rollbackSteps(steps: readonly Step[], applied = steps.length): Step[] {
-  return steps.slice(0, applied).reverse().map(invert);
+  const inverses = steps.slice(0, applied).reverse().map(invert);
+  const regenerate = inverses.some((s) => s.op === 'regenerateCloudInit');
+  return [...inverses.filter((s) => s.op !== 'regenerateCloudInit'), ...(regenerate ? [{ op: 'regenerateCloudInit' } as const] : [])];
 }
 
 /** One line a person can read in an Event, a status entry or the audit log. */
