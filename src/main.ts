@@ -3,6 +3,8 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { KINDS } from './api/v1alpha1/kinds.js';
+import { addBootIndexes } from './boot/indexes.js';
+import { startBootServer } from './boot/start.js';
 import { splitAddress, type ControllerConfig } from './config/config.js';
 import { HypervisorReconciler, HYPERVISOR_INDEX } from './controllers/hypervisor/reconciler.js';
 import { hypervisorOfVm, watchHypervisors } from './controllers/hypervisor/watches.js';
@@ -41,6 +43,7 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
   }
   const informer = (kind: string) => informers.get(kind)!;
   informer('VirtualMachine').cache.addIndex(HYPERVISOR_INDEX, hypervisorOfVm);
+  addBootIndexes(informer('NodeBootAssignment').cache, informer('BootProfile').cache);
 
   const events = new EventRecorder(client, 'bootplane.io/controller', config.identity, log);
   const store = new KubeStore(client, informers, new StatusWriter(client), events, log);
@@ -82,6 +85,10 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
   if (health.port > 0) servers.push(await startHealthServer(health.port, health.host, { live: () => true, ready }));
 
   await Promise.all([...informers.values()].map((i) => i.waitForSync()));
+  // The boot server answers from the synced caches in every replica, leader or not.
+  const boot = await startBootServer(config, store, log);
+  informer('NodeBootAssignment').on((event, obj) => { if (event === 'add' || event === 'update') boot.warm(obj); });
+  for (const a of informer('NodeBootAssignment').cache.list()) boot.warm(a);
 
   let elector: LeaderElector | undefined;
   if (config.leaderElect) {
@@ -108,6 +115,7 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
       log.info('shutting down: finishing in-flight reconciles');
       await stopControllers();
       await elector?.stop();
+      await boot.stop();
       await Promise.all([...informers.values()].map((i) => i.stop()));
       await store.stop();
       await drivers.closeAll();

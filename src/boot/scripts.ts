@@ -145,7 +145,7 @@ export function buildFallbackMenu(serverUrl: string, publicProfiles: readonly Pr
     `choose --default local --timeout ${timeoutSeconds * 1000} target || goto local`,
     'goto ${target}',
   );
-  sorted.forEach((p, i) => lines.push(`:p${i}`, `chain --autofree ${profileScriptUrl(serverUrl, p)} || goto menu`));
+  sorted.forEach((p, i) => lines.push(`:p${i}`, `chain --autofree ${profileScriptUrl(serverUrl, p)}?platform=\${platform}&arch=\${buildarch} || goto menu`));
   lines.push(':local', 'echo bootplane: continuing with the next boot device', 'exit');
   return `${lines.join('\n')}\n`;
 }
