@@ -6,7 +6,10 @@ import { KINDS } from './api/v1alpha1/kinds.js';
 import { addBootIndexes } from './boot/indexes.js';
 import { startBootServer } from './boot/start.js';
 import { splitAddress, type ControllerConfig } from './config/config.js';
+import { BootProfileReconciler } from './controllers/bootprofile/reconciler.js';
 import { HypervisorReconciler, HYPERVISOR_INDEX } from './controllers/hypervisor/reconciler.js';
+import { NodeBootAssignmentReconciler } from './controllers/nodebootassignment/reconciler.js';
+import { watchBootObjects } from './controllers/nodebootassignment/watches.js';
 import { hypervisorOfVm, watchHypervisors } from './controllers/hypervisor/watches.js';
 import { DriverRegistry } from './hypervisors/driver.js';
 import { DriverPool } from './hypervisors/pool.js';
@@ -59,15 +62,22 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
       concurrency: config.concurrency,
       logger: log,
     });
-    return [hypervisors];
+    // Without an advertised URL the script hash in status uses a stand-in server address.
+    const bootUrl = config.bootAdvertiseUrl ?? 'http://bootplane.invalid';
+    const assignments = new Controller({ name: 'nodebootassignment', reconciler: new NodeBootAssignmentReconciler(store, bootUrl), concurrency: config.concurrency, logger: log });
+    const profiles = new Controller({ name: 'bootprofile', reconciler: new BootProfileReconciler(store, bootUrl), concurrency: config.concurrency, logger: log });
+    return [hypervisors, assignments, profiles];
   };
   watchHypervisors(enqueueTo('hypervisor'), informer('Hypervisor'), informer('VirtualMachine'));
+  watchBootObjects(enqueueTo('nodebootassignment'), enqueueTo('bootprofile'), informer('NodeBootAssignment'), informer('BootProfile'), informer('VirtualMachine'));
 
   const startControllers = () => {
     controllers = buildControllers();
     for (const c of controllers) c.start();
     // Level-based: a new leader looks at everything once.
     for (const key of informer('Hypervisor').cache.keys()) enqueueTo('hypervisor')(key);
+    for (const key of informer('NodeBootAssignment').cache.keys()) enqueueTo('nodebootassignment')(key);
+    for (const key of informer('BootProfile').cache.keys()) enqueueTo('bootprofile')(key);
   };
   const stopControllers = async () => {
     const stopping = controllers;

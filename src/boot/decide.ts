@@ -85,3 +85,16 @@ export function renderFor(profile: BootProfile, assignment: NodeBootAssignment |
     throw err;
   }
 }
+
+/**
+ * Stand-ins for what only a booting machine supplies, so a reconciler can check that a profile
+ * renders (and report a parameter by name) before any machine asks.
+ */
+export function sampleFacts(serverUrl: string, firmware: Firmware, mac = '52:54:00:00:00:00'): MachineFacts {
+  return { mac, firmware, serverUrl, ignitionUrl: `${serverUrl}/ignition?signed`, cloudConfigUrl: `${serverUrl}/cloud-config?signed` };
+}
+
+/** sampleFacts plus placeholder assignment values, for rendering a profile on its own. */
+export function sampleAssignmentParameters(): Record<string, string> {
+  return { hostname: 'sample-host', ipAddress: '192.0.2.10', assignment: 'sample' };
+}
