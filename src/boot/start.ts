@@ -12,7 +12,9 @@ import { AssetCache } from './assets.js';
 import { BootRecorder } from './boot-recorder.js';
 import { CidrAllowlist, ClientRateLimiter, ConcurrencyCap } from './guard.js';
 import { BootServer, type NetworkConfigRenderer } from './server.js';
+import { buildChainScript } from './scripts.js';
 import { UrlSigner } from './signed-url.js';
+import { TftpServer } from './tftp.js';
 
 export interface RunningBootServer {
   server: BootServer;
@@ -52,6 +54,7 @@ export async function startBootServer(config: ControllerConfig, store: ResourceS
   const http = port > 0 ? await server.listen(port, host) : undefined;
   recorder.start();
   if (http) bootLog.info({ addr: `${host}:${port}` }, 'boot server listening');
+  const tftp = config.tftpAddr ? await startTftp(config, bootLog) : undefined;
   return {
     server,
     recorder,
@@ -66,7 +69,20 @@ export async function startBootServer(config: ControllerConfig, store: ResourceS
     },
     async stop() {
       if (http) await new Promise((resolve) => http.close(resolve));
+      await tftp?.close();
       await recorder.stop();
     },
   };
+}
+
+/** TFTP is off unless --tftp-addr is set; its chain script needs to know the HTTP server's URL. */
+async function startTftp(config: ControllerConfig, log: Logger): Promise<TftpServer> {
+  const { host, port } = splitAddress(config.tftpAddr!);
+  const boot = splitAddress(config.bootAddr);
+  const httpUrl = config.bootAdvertiseUrl ?? (boot.host !== '0.0.0.0' ? `http://${boot.host}:${boot.port}` : host !== '0.0.0.0' ? `http://${host}:${boot.port}` : undefined);
+  if (!httpUrl) log.warn('TFTP serves iPXE binaries only: set --boot-advertise-url (or bind to one address) so boot.ipxe can chain to the HTTP server');
+  const tftp = new TftpServer({ directory: config.tftpDir, chainScript: httpUrl ? buildChainScript(httpUrl) : undefined, log });
+  const bound = await tftp.listen(port, host);
+  log.info({ addr: `${host}:${bound}`, directory: config.tftpDir }, 'TFTP server listening');
+  return tftp;
 }
