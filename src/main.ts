@@ -3,8 +3,13 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { KINDS } from './api/v1alpha1/kinds.js';
+import { addBootIndexes } from './boot/indexes.js';
+import { startBootServer } from './boot/start.js';
 import { splitAddress, type ControllerConfig } from './config/config.js';
+import { BootProfileReconciler } from './controllers/bootprofile/reconciler.js';
 import { HypervisorReconciler, HYPERVISOR_INDEX } from './controllers/hypervisor/reconciler.js';
+import { NodeBootAssignmentReconciler } from './controllers/nodebootassignment/reconciler.js';
+import { watchBootObjects } from './controllers/nodebootassignment/watches.js';
 import { hypervisorOfVm, watchHypervisors } from './controllers/hypervisor/watches.js';
 import { DriverRegistry } from './hypervisors/driver.js';
 import { DriverPool } from './hypervisors/pool.js';
@@ -41,6 +46,7 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
   }
   const informer = (kind: string) => informers.get(kind)!;
   informer('VirtualMachine').cache.addIndex(HYPERVISOR_INDEX, hypervisorOfVm);
+  addBootIndexes(informer('NodeBootAssignment').cache, informer('BootProfile').cache);
 
   const events = new EventRecorder(client, 'bootplane.io/controller', config.identity, log);
   const store = new KubeStore(client, informers, new StatusWriter(client), events, log);
@@ -56,15 +62,22 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
       concurrency: config.concurrency,
       logger: log,
     });
-    return [hypervisors];
+    // Without an advertised URL the script hash in status uses a stand-in server address.
+    const bootUrl = config.bootAdvertiseUrl ?? 'http://bootplane.invalid';
+    const assignments = new Controller({ name: 'nodebootassignment', reconciler: new NodeBootAssignmentReconciler(store, bootUrl), concurrency: config.concurrency, logger: log });
+    const profiles = new Controller({ name: 'bootprofile', reconciler: new BootProfileReconciler(store, bootUrl), concurrency: config.concurrency, logger: log });
+    return [hypervisors, assignments, profiles];
   };
   watchHypervisors(enqueueTo('hypervisor'), informer('Hypervisor'), informer('VirtualMachine'));
+  watchBootObjects(enqueueTo('nodebootassignment'), enqueueTo('bootprofile'), informer('NodeBootAssignment'), informer('BootProfile'), informer('VirtualMachine'));
 
   const startControllers = () => {
     controllers = buildControllers();
     for (const c of controllers) c.start();
     // Level-based: a new leader looks at everything once.
     for (const key of informer('Hypervisor').cache.keys()) enqueueTo('hypervisor')(key);
+    for (const key of informer('NodeBootAssignment').cache.keys()) enqueueTo('nodebootassignment')(key);
+    for (const key of informer('BootProfile').cache.keys()) enqueueTo('bootprofile')(key);
   };
   const stopControllers = async () => {
     const stopping = controllers;
@@ -82,6 +95,10 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
   if (health.port > 0) servers.push(await startHealthServer(health.port, health.host, { live: () => true, ready }));
 
   await Promise.all([...informers.values()].map((i) => i.waitForSync()));
+  // The boot server answers from the synced caches in every replica, leader or not.
+  const boot = await startBootServer(config, store, log);
+  informer('NodeBootAssignment').on((event, obj) => { if (event === 'add' || event === 'update') boot.warm(obj); });
+  for (const a of informer('NodeBootAssignment').cache.list()) boot.warm(a);
 
   let elector: LeaderElector | undefined;
   if (config.leaderElect) {
@@ -108,6 +125,7 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
       log.info('shutting down: finishing in-flight reconciles');
       await stopControllers();
       await elector?.stop();
+      await boot.stop();
       await Promise.all([...informers.values()].map((i) => i.stop()));
       await store.stop();
       await drivers.closeAll();

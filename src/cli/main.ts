@@ -36,6 +36,23 @@ Flags (each also read from BOOTPLANE_<NAME>, for example BOOTPLANE_METRICS_ADDR)
   --watchdog-seconds N           relist a watch silent for this long (default 300)
   --shutdown-grace-seconds N     time for in-flight reconciles on SIGTERM (default 10)
   --log-level LEVEL              trace, debug, info, warn, error (default info)
+
+Network boot (served by every replica):
+  --boot-addr HOST:PORT          iPXE/asset HTTP server (default :8082; port 0 disables)
+  --boot-advertise-url URL       how machines reach it, e.g. http://192.0.2.1:8082 (default: the request's Host)
+  --boot-fallback menu|localBoot unknown machines get a menu of public profiles or local boot (default menu)
+  --boot-allow-cidrs LIST        comma-separated CIDRs allowed to use it (default: everyone)
+  --boot-rate-limit-per-second N per client IP (default 50; 0 disables)
+  --boot-rate-limit-burst N      per client IP (default 200)
+  --boot-max-concurrent N        requests in flight (default 512)
+  --boot-signing-key-file PATH   HMAC key for /ignition and /cloud-config URLs (default: random per process)
+  --boot-signed-url-ttl-seconds N  lifetime of those URLs (default 900)
+  --boot-asset-dir DIR           directory for assets given by path
+  --boot-asset-cache-dir DIR     cache for assets given by URL (default /var/cache/bootplane/assets)
+  --boot-asset-cache-max-mib N   cache bound in MiB (default 4096)
+  --boot-status-flush-ms N       how often observed boots are written to status (default 1000)
+  --tftp-addr HOST:PORT          TFTP first hop (default off)
+  --tftp-dir DIR                 iPXE binaries for TFTP (default /usr/lib/ipxe)
 `;
 
 function version(): string {
