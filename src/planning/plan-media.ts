@@ -48,7 +48,7 @@ class Layout {
     if (!d) return `${slot} (free)`;
     if (d.kind === 'cdrom') return `${slot} (CD-ROM ${d.volume ?? 'empty'})`;
     if (d.kind === 'cloudinit') return `${slot} (cloud-init drive)`;
-    return `${slot} (disk ${d.volume ?? ''})`.replace(' )', ')');
+    return d.volume === undefined ? `${slot} (disk)` : `${slot} (disk ${d.volume})`;
   }
 }
 
@@ -140,7 +140,8 @@ export function planMedia(observed: ObservedVm, desired: DesiredMedia): Plan {
     if (holder !== undefined) throw new PlanRefused(`ISO ${iso.id}: slot ${slot} is already used by ISO ${holder}`, iso.id);
     const occupant = layout.at(slot);
     if (occupant?.kind === 'disk') {
-      throw new PlanRefused(`ISO ${iso.id}: slot ${slot} holds disk ${occupant.volume ?? ''}; a disk that holds data is never detached — choose another slot or auto`.replace(' ;', ';'), iso.id);
+      const what = occupant.volume === undefined ? 'a disk' : `disk ${occupant.volume}`;
+      throw new PlanRefused(`ISO ${iso.id}: slot ${slot} holds ${what}; a disk that holds data is never detached — choose another slot or auto`, iso.id);
     }
     // The same ISO elsewhere (its slot was changed in the spec): take it out there.
     const elsewhere = [...layout.devices.values()].find((d) => d.kind === 'cdrom' && d.volume === iso.volume && d.slot !== slot && !layout.isClaimed(d.slot));
