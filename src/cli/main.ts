@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// bootplane command line. Exit codes: 0 success, 1 runtime failure, 2 usage error.
+// bootplane command line. Exit codes: 0 success, 1 runtime failure, 2 usage error,
+// 3 a plan request refused (bootplane plan).
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { fromEnvironment, parseControllerConfig, ControllerConfig } from '../config/config.js';
@@ -7,6 +8,7 @@ import { runController } from '../main.js';
 import { createLogger } from '../observability/logger.js';
 import { describe, DESCRIBE_USAGE } from './describe.js';
 import { get, GET_USAGE } from './get.js';
+import { PLAN_USAGE, runPlan } from './plan.js';
 
 const USAGE = `bootplane — owns how machines boot
 
@@ -14,10 +16,11 @@ Usage:
   bootplane controller [flags]   run the operator against a Kubernetes API server
   bootplane get [kind] --dir D   list objects of a standalone site, like kubectl get
   bootplane describe K/N --dir D spec, status, conditions and Events of one object
+  bootplane plan proxmox [flags] print what bootplane would change on a VM (reads its config JSON)
   bootplane version              print the version
   bootplane help [command]       show help
 
-Run 'bootplane help controller' for the controller's flags.
+Run 'bootplane help controller' or 'bootplane help plan' for their flags.
 `;
 
 const CONTROLLER_USAGE = `bootplane controller — reconcile bootplane.io resources
@@ -105,6 +108,12 @@ async function main(argv: string[]): Promise<number> {
     case 'describe':
       if (rest.includes('--help') || rest.includes('-h')) return void process.stdout.write(DESCRIBE_USAGE), 0;
       return describe(rest);
+    case 'plan':
+      return runPlan(rest, {
+        readFile: (path) => readFileSync(path === '-' ? 0 : path, 'utf8'),
+        stdout: (text) => process.stdout.write(text),
+        stderr: (text) => process.stderr.write(text),
+      });
     case 'version':
     case '--version':
       process.stdout.write(`bootplane ${version()}\n`);
@@ -113,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
     case undefined:
-      process.stdout.write(rest[0] === 'controller' ? CONTROLLER_USAGE : USAGE);
+      process.stdout.write(rest[0] === 'controller' ? CONTROLLER_USAGE : rest[0] === 'plan' ? PLAN_USAGE : USAGE);
       return command === undefined ? 2 : 0;
     default:
       process.stderr.write(`bootplane: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
