@@ -6,8 +6,8 @@ import { KINDS } from './api/v1alpha1/kinds.js';
 import { startBootServer } from './boot/start.js';
 import { splitAddress, type ControllerConfig } from './config/config.js';
 import { setUpControllers } from './controllers/index.js';
-import { DriverRegistry } from './hypervisors/driver.js';
 import { DriverPool } from './hypervisors/pool.js';
+import { defaultDriverRegistry } from './hypervisors/registry.js';
 import { KubeClient } from './kube/client.js';
 import { EventRecorder } from './kube/events.js';
 import { Informer } from './kube/informer.js';
@@ -42,7 +42,7 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
 
   const events = new EventRecorder(client, 'bootplane.io/controller', config.identity, log);
   const store = new KubeStore(client, informers, new StatusWriter(client), events, log);
-  const drivers = new DriverPool(new DriverRegistry());
+  const drivers = new DriverPool(defaultDriverRegistry());
   const controllers = setUpControllers({
     sources: informers,
     store,

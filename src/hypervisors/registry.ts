@@ -1,0 +1,8 @@
+// The drivers this build ships, by Hypervisor type. Both the cluster and the standalone
+// composition roots use this one list.
+import { DriverRegistry } from './driver.js';
+
+export function defaultDriverRegistry(): DriverRegistry {
+  const registry = new DriverRegistry();
+  return registry;
+}
