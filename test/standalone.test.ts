@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ControllerProcess } from './support/controller-process.js';
-import { eventually } from './support/kube.js';
+import { eventually, kubectl, kubectlOk } from './support/kube.js';
 import { ROOT } from './support/paths.js';
 
 let site: string;
@@ -16,7 +16,7 @@ const processes: ControllerProcess[] = [];
 
 function record(kind: string, namespace: string | undefined, name: string): { metadata: { finalizers?: string[]; generation: number; uid: string }; status?: { conditions?: { type: string; status: string; reason: string }[] } & Record<string, unknown> } | undefined {
   try {
-    return parse(readFileSync(join(site, '.status', kind, namespace ?? '_cluster', `${name}.yaml`), 'utf8'));
+    return parse(readFileSync(join(site, '.status', kind, namespace ?? '_cluster', `${name}.status`), 'utf8'));
   } catch {
     return undefined;
   }
@@ -34,6 +34,10 @@ beforeAll(() => {
   cpSync(join(ROOT, 'examples'), site, { recursive: true, filter: (src) => !src.includes(`${join('examples', 'site')}`) });
   writeFileSync(join(site, 'broken.yaml'), `apiVersion: bootplane.io/v1alpha1\nkind: NodeBootAssignment\nmetadata: {name: bad, namespace: lab}\nspec: {mac: "not-a-mac", profileRef: {name: rescue}}\n`);
   port = 20000 + Math.floor(Math.random() * 20000);
+});
+
+beforeAll(async () => {
+  await kubectlOk(['apply', '-f', join(ROOT, 'examples', '00-namespaces.yaml')]); // for the server-side dry run
 });
 
 afterAll(async () => {
@@ -87,7 +91,7 @@ describe('bootplane standalone', () => {
     await hammer;
     for (const kind of readdirSync(join(site, '.status')).filter((k) => k !== 'events')) {
       for (const ns of readdirSync(join(site, '.status', kind))) {
-        for (const file of readdirSync(join(site, '.status', kind, ns)).filter((f) => f.endsWith('.yaml'))) {
+        for (const file of readdirSync(join(site, '.status', kind, ns)).filter((f) => f.endsWith('.status'))) {
           expect(() => parse(readFileSync(join(site, '.status', kind, ns, file), 'utf8')), `${kind}/${ns}/${file}`).not.toThrow();
         }
       }
@@ -104,5 +108,12 @@ describe('bootplane standalone', () => {
     }, 'edit after restart reconciled', 15_000);
     expect(record('Hypervisor', undefined, 'pve-lab')!.metadata.uid).toBe(uid);
     expect(record('NodeBootAssignment', 'lab', 'cp-1')!.metadata.generation).toBe(2);
+  });
+
+  it('is a directory kubectl applies to a cluster as it is, state folder and all', async () => {
+    const applied = await kubectl(['apply', '--dry-run=server', '-R', '-f', site]);
+    expect(applied.stderr).not.toMatch(/error/i); // warnings about objects other tests applied server-side are fine
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('virtualmachine.bootplane.io/debian-web');
   });
 });
