@@ -172,7 +172,9 @@ export function checkValue(key: string, schema: PropertySchema, value: string, n
   if (schema.pattern && !new RegExp(`^(?:${schema.pattern})$`).test(value)) return 'value does not match the regex pattern';
   if (schema.format && typeof schema.format === 'object') return checkPropertyString(key, schema.format, value, named);
   if (typeof schema.format === 'string') {
-    const problem = checkNamedFormat(schema.format, value, named);
+    const propertyFormat = named[schema.format];
+    if (propertyFormat) return checkPropertyString(key, propertyFormat, value, named);
+    const problem = NAMED[schema.format]?.(value);
     if (problem) return `invalid format - ${problem}`;
   }
   return undefined;
@@ -224,7 +226,7 @@ function checkPropertyString(key: string, format: Record<string, PropertySchema>
   for (const [k, s] of Object.entries(format)) {
     if (!s.alias && !s.keyAlias && s.type && !s.optional && !(k in parsed)) lines.push(`${key}.${k}: property is missing and it is not optional`);
   }
-  return lines.length ? `invalid format - format error\n${lines.join('\n')}\n` : undefined;
+  return lines.length ? `invalid format - format error\n${lines.join('\n')}\n\n` : undefined;
 }
 
 const IPV4 = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
@@ -261,15 +263,6 @@ const NAMED: Record<string, (v: string) => string | undefined> = {
   'pve-ipv6-config': (v) => (['auto', 'dhcp', 'manual'].includes(v) || (/^(.+)\/(\d+)$/.test(v) && isIpv6(v.split('/')[0]!)) ? undefined : 'value does not look like a valid ipv6 network configuration'),
   'pve-hotplug-features': (v) => (v === '0' || v === '1' || splitList(v).every((f) => ['network', 'disk', 'cpu', 'memory', 'usb', 'cloudinit'].includes(f)) ? undefined : `invalid hotplug feature '${v}'`),
 };
-
-function checkNamedFormat(name: string, value: string, named: NamedFormats): string | undefined {
-  const propertyFormat = named[name];
-  if (propertyFormat) {
-    const problem = checkPropertyString('', propertyFormat, value, named);
-    return problem?.replace(/^invalid format - /, '').replace(/\n\./g, '\n');
-  }
-  return NAMED[name]?.(value);
-}
 
 /**
  * Checks a reply against a `returns` schema. PVE sends more keys than it documents, so extra
