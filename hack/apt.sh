@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need (idempotent; only missing packages are fetched).
 set -euo pipefail
-packages=(ca-certificates curl openssl git)
+packages=(ca-certificates curl openssl git lua5.4)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
