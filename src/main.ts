@@ -8,6 +8,7 @@ import { HypervisorReconciler, HYPERVISOR_INDEX } from './controllers/hypervisor
 import { hypervisorOfVm, watchHypervisors } from './controllers/hypervisor/watches.js';
 import { DriverRegistry } from './hypervisors/driver.js';
 import { DriverPool } from './hypervisors/pool.js';
+import { proxmoxDriverFactory } from './hypervisors/proxmox/driver.js';
 import { KubeClient } from './kube/client.js';
 import { Controller } from './kube/controller.js';
 import { EventRecorder } from './kube/events.js';
@@ -44,7 +45,9 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
 
   const events = new EventRecorder(client, 'bootplane.io/controller', config.identity, log);
   const store = new KubeStore(client, informers, new StatusWriter(client), events, log);
-  const drivers = new DriverPool(new DriverRegistry());
+  const registry = new DriverRegistry();
+  registry.register('proxmox', proxmoxDriverFactory);
+  const drivers = new DriverPool(registry);
 
   // Controllers are rebuilt for every leadership term: a queue that was shut down stays down.
   let controllers: Controller[] = [];
