@@ -1,9 +1,10 @@
-// The text of every generated CRD file, keyed by path relative to the repository root: crds/
+// The text of every generated file, keyed by path relative to the repository root: crds/
 // (with a kustomization so kustomize bases can include the directory) and the Helm chart's
-// copies, wrapped in `crds.enabled` and the `crds.keep` resource policy. The generator and the
+// copies, wrapped in `crds.enabled` and the `crds.keep` resource policy, and docs/reference.md. The generator and the
 // staleness test both use this.
 import { stringify } from 'yaml';
 import { customResourceDefinition } from './crd.js';
+import { renderApiReference } from './render-reference.js';
 import { GROUP } from './v1alpha1/common.js';
 import { KINDS } from './v1alpha1/kinds.js';
 
@@ -19,6 +20,7 @@ export function renderCrds(): Record<string, string> {
     files[`crds/${name}`] = HEADER + body;
     files[`charts/bootplane/templates/crds/${name}`] = HEADER + helmWrap(body);
   }
+  files['docs/reference.md'] = renderApiReference();
   files['crds/kustomization.yaml'] = `${HEADER}apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${names.map((n) => `  - ${n}\n`).join('')}`;
   return files;
 }
