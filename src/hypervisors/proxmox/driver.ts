@@ -5,10 +5,15 @@ import type { Hypervisor } from '../../api/v1alpha1/hypervisor.js';
 import type { ObservedVm, Plan } from '../../planning/model.js';
 import type { SecretData } from '../../store/store.js';
 import {
-  DriverError, type ApplyOutcome, type DriverFactory, type HypervisorDriver, type HypervisorInventory, type PowerAction, type TaskStatus, type VmRef,
+  DriverError, type ApplyOutcome, type DriverFactory, type HypervisorDriver, type HypervisorInventory, type IsoDownloadRequest,
+  type IsoVolumeInfo, type PowerAction, type TaskStatus, type VmRef,
 } from '../driver.js';
 import type { ProxmoxClient } from './client/api.js';
 import { createProxmoxClient } from './client/create.js';
+import { PveApiError } from './client/errors.js';
+import type { PendingItem } from './client/types.js';
+import { observedVmFromPveConfig, type PveVmConfig } from './config.js';
+import { planToPveWrites } from './plan-writes.js';
 import type { PveCredentials } from './client/transport.js';
 import { taskExitIsError } from './client/upid.js';
 
@@ -17,8 +22,18 @@ const MAX_NODES = 128;
 const MAX_STORAGES = 256;
 const MAX_ISOS = 2000;
 
+export interface ProxmoxDriverOptions {
+  /** Storage that downloads go to (spec.proxmox.isoStorage). */
+  isoStorage: string;
+  /** Node for downloads when the request names none (spec.proxmox.defaultNode). */
+  defaultNode?: string;
+}
+
 export class ProxmoxDriver implements HypervisorDriver {
-  constructor(readonly client: ProxmoxClient) {}
+  /** The config each VM had at its last read, by vmid: a plan made on it is written from it. */
+  private readonly configs = new Map<number, PveVmConfig>();
+
+  constructor(readonly client: ProxmoxClient, private readonly options: ProxmoxDriverOptions = { isoStorage: 'local' }) {}
 
   async inventory(signal: AbortSignal): Promise<HypervisorInventory> {
     const version = await this.client.version({ signal });
@@ -59,14 +74,63 @@ export class ProxmoxDriver implements HypervisorDriver {
     };
   }
 
+  /**
+   * One GET …/pending gives the whole config (active values, pending values, pending deletes and
+   * the digest), so a VM costs two reads: that and status/current for power.
+   */
   async readVm(ref: VmRef, signal: AbortSignal): Promise<ObservedVm | undefined> {
-    void ref; void signal;
-    throw new DriverError('NotImplemented', 'Reading a Proxmox VM needs the PVE config reader, which this build does not include yet.');
+    const { node, vmid } = vmOf(ref);
+    const api = this.client.node(node).qemu(vmid);
+    let items: PendingItem[];
+    try {
+      items = await api.pending({ signal });
+    } catch (err) {
+      if (err instanceof PveApiError && err.isNotFound) {
+        this.configs.delete(vmid);
+        return undefined;
+      }
+      throw err;
+    }
+    const status = await api.status.current({ signal });
+    const { config, pending } = configFromPending(items);
+    this.configs.set(vmid, config);
+    const power = status.status !== 'running' ? 'Stopped' : status.qmpstatus === 'paused' ? 'Paused' : 'Running';
+    return observedVmFromPveConfig(config, { power, pending });
   }
 
+  /**
+   * Writes the plan as PVE config requests, in the order plan-writes.ts gives. Each is a PUT: PVE
+   * applies it inside the request (no task to wait for), and hotplug problems come back at once.
+   * The first request carries the digest the plan was made against, so a VM changed meanwhile
+   * is refused whole (DigestMismatch: re-read and re-plan). A later failure leaves earlier
+   * requests applied: ApplyFailed, and the caller rolls back what it observes took effect.
+   */
   async applyPlan(ref: VmRef, observed: ObservedVm, plan: Plan, signal: AbortSignal): Promise<ApplyOutcome> {
-    void ref; void observed; void plan; void signal;
-    throw new DriverError('NotImplemented', 'Applying a plan to a Proxmox VM needs the plan writer, which this build does not include yet.');
+    const { node, vmid } = vmOf(ref);
+    const api = this.client.node(node).qemu(vmid);
+    let config = this.configs.get(vmid);
+    if (!config || config.digest !== observed.digest) {
+      config = await api.config.get({ signal });
+      if (config.digest !== observed.digest) throw new DriverError('DigestMismatch', `VM ${vmid} on ${node} changed since it was read (digest ${String(config.digest).slice(0, 12)}… is not ${observed.digest?.slice(0, 12)}…): re-read and re-plan.`);
+    }
+    const writes = planToPveWrites(plan, config, { node, vmid });
+    this.configs.delete(vmid); // whatever happens next, the cached config is stale
+    for (const [i, request] of writes.steps.entries()) {
+      try {
+        if (request.path.endsWith('/cloudinit')) {
+          await api.regenerateCloudInit({ signal });
+          continue;
+        }
+        const { delete: del, digest, ...set } = request.params;
+        await api.config.set({ set, delete: del ? del.split(',') : undefined, digest }, { signal });
+      } catch (err) {
+        if (i === 0 && err instanceof DriverError && err.code === 'DigestMismatch') throw err;
+        const code = (err as { code?: string }).code ?? 'Error';
+        throw new DriverError('ApplyFailed', `Change ${i + 1} of ${writes.steps.length} to VM ${vmid} on ${node} failed (${code}): ${(err as Error).message}${i > 0 ? '; the earlier changes were applied' : ''}.`, { cause: err });
+      }
+    }
+    const pending = configFromPending(await api.pending({ signal })).pending;
+    return { appliedSteps: plan.steps.length, ...(pending.length ? { pending } : {}) };
   }
 
   async taskStatus(_ref: VmRef, task: string, signal: AbortSignal): Promise<TaskStatus> {
@@ -86,9 +150,59 @@ export class ProxmoxDriver implements HypervisorDriver {
     return { task };
   }
 
+  async findIso(volume: string, ref: VmRef, signal: AbortSignal): Promise<IsoVolumeInfo | undefined> {
+    const storage = /^([a-z][a-z0-9\-_.]*[a-z0-9]):iso\/[^/]+$/i.exec(volume)?.[1];
+    if (!storage) throw new DriverError('InvalidVolume', `${volume} is not a Proxmox ISO volume ID (<storage>:iso/<file>.iso).`);
+    const node = ref.node ?? await this.downloadNode(signal);
+    const content = await this.client.node(node).storage(storage).content({ content: 'iso' }, { signal });
+    const found = content.find((c) => c.volid === volume);
+    return found ? { volume: found.volid, sizeBytes: found.size } : undefined;
+  }
+
+  async downloadIso(request: IsoDownloadRequest, signal: AbortSignal): Promise<{ volume: string; task?: string }> {
+    const node = request.node ?? await this.downloadNode(signal);
+    // PVE normalises the name the same way (normalize_content_filename); knowing it up front
+    // lets status name the volume before the task ends.
+    const filename = request.filename.replace(/^.*\//, '').replace(/[^a-zA-Z0-9_.-]/g, '_');
+    const task = await this.client.node(node).storage(this.options.isoStorage).downloadUrl({
+      content: 'iso', filename, url: request.url, checksum: request.checksum.value, 'checksum-algorithm': request.checksum.algorithm,
+    }, { signal });
+    return { volume: `${this.options.isoStorage}:iso/${filename}`, task };
+  }
+
+  private async downloadNode(signal: AbortSignal): Promise<string> {
+    if (this.options.defaultNode) return this.options.defaultNode;
+    const online = (await this.client.nodes({ signal })).filter((n) => n.status === 'online').map((n) => n.node).sort();
+    if (!online[0]) throw new DriverError('NoNodeOnline', 'No Proxmox node is online to download on.');
+    return online[0];
+  }
+
   async close(): Promise<void> {
     await this.client.close();
   }
+}
+
+/** The config with pending values applied, and the keys PVE holds as pending. */
+export function configFromPending(items: PendingItem[]): { config: PveVmConfig; pending: string[] } {
+  const config: PveVmConfig = {};
+  const pending: string[] = [];
+  for (const item of items) {
+    if (item.key === 'digest') {
+      config.digest = item.value;
+      continue;
+    }
+    if (item.delete) {
+      pending.push(item.key);
+      continue;
+    }
+    if (item.pending !== undefined) {
+      pending.push(item.key);
+      config[item.key] = item.pending;
+    } else if (item.value !== undefined) {
+      config[item.key] = item.value;
+    }
+  }
+  return { config, pending: pending.sort() };
 }
 
 export function vmOf(ref: VmRef): { node: string; vmid: number } {
@@ -122,5 +236,5 @@ export const proxmoxDriverFactory: DriverFactory = (hypervisor, secret) => {
     requestTimeoutMs: (hypervisor.spec.requestTimeoutSeconds ?? 30) * 1000,
     maxConcurrentTasksPerNode: proxmox.maxConcurrentTasksPerNode,
   });
-  return new ProxmoxDriver(client);
+  return new ProxmoxDriver(client, { isoStorage: proxmox.isoStorage, defaultNode: proxmox.defaultNode });
 };
