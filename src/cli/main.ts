@@ -5,11 +5,15 @@ import { readFileSync } from 'node:fs';
 import { fromEnvironment, parseControllerConfig, ControllerConfig } from '../config/config.js';
 import { runController } from '../main.js';
 import { createLogger } from '../observability/logger.js';
+import { describe, DESCRIBE_USAGE } from './describe.js';
+import { get, GET_USAGE } from './get.js';
 
 const USAGE = `bootplane — owns how machines boot
 
 Usage:
   bootplane controller [flags]   run the operator against a Kubernetes API server
+  bootplane get [kind] --dir D   list objects of a standalone site, like kubectl get
+  bootplane describe K/N --dir D spec, status, conditions and Events of one object
   bootplane version              print the version
   bootplane help [command]       show help
 
@@ -78,6 +82,12 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       return controller(rest);
+    case 'get':
+      if (rest.includes('--help') || rest.includes('-h')) return void process.stdout.write(GET_USAGE), 0;
+      return get(rest);
+    case 'describe':
+      if (rest.includes('--help') || rest.includes('-h')) return void process.stdout.write(DESCRIBE_USAGE), 0;
+      return describe(rest);
     case 'version':
     case '--version':
       process.stdout.write(`bootplane ${version()}\n`);
