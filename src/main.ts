@@ -6,6 +6,10 @@ import { KINDS } from './api/v1alpha1/kinds.js';
 import { splitAddress, type ControllerConfig } from './config/config.js';
 import { HypervisorReconciler, HYPERVISOR_INDEX } from './controllers/hypervisor/reconciler.js';
 import { hypervisorOfVm, watchHypervisors } from './controllers/hypervisor/watches.js';
+import { IsoAttachmentReconciler } from './controllers/isoattachment/reconciler.js';
+import { watchIsoAttachments } from './controllers/isoattachment/watches.js';
+import { VirtualMachineReconciler } from './controllers/virtualmachine/reconciler.js';
+import { VM_INDEX, vmOfAttachment, watchVirtualMachines } from './controllers/virtualmachine/watches.js';
 import { DriverRegistry } from './hypervisors/driver.js';
 import { DriverPool } from './hypervisors/pool.js';
 import { proxmoxDriverFactory } from './hypervisors/proxmox/driver.js';
@@ -42,6 +46,7 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
   }
   const informer = (kind: string) => informers.get(kind)!;
   informer('VirtualMachine').cache.addIndex(HYPERVISOR_INDEX, hypervisorOfVm);
+  informer('IsoAttachment').cache.addIndex(VM_INDEX, vmOfAttachment);
 
   const events = new EventRecorder(client, 'bootplane.io/controller', config.identity, log);
   const store = new KubeStore(client, informers, new StatusWriter(client), events, log);
@@ -59,15 +64,31 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
       concurrency: config.concurrency,
       logger: log,
     });
-    return [hypervisors];
+    const virtualMachines = new Controller({
+      name: 'virtualmachine',
+      reconciler: new VirtualMachineReconciler(store, drivers, enqueueTo('virtualmachine')),
+      concurrency: config.concurrency,
+      logger: log,
+    });
+    const isoAttachments = new Controller({
+      name: 'isoattachment',
+      reconciler: new IsoAttachmentReconciler(store, drivers, enqueueTo('isoattachment'), enqueueTo('virtualmachine')),
+      concurrency: config.concurrency,
+      logger: log,
+    });
+    return [hypervisors, virtualMachines, isoAttachments];
   };
   watchHypervisors(enqueueTo('hypervisor'), informer('Hypervisor'), informer('VirtualMachine'));
+  watchVirtualMachines(enqueueTo('virtualmachine'), store, informer('VirtualMachine'), informer('IsoAttachment'), informer('Hypervisor'));
+  watchIsoAttachments(enqueueTo('isoattachment'), store, informer('IsoAttachment'), informer('VirtualMachine'));
 
   const startControllers = () => {
     controllers = buildControllers();
     for (const c of controllers) c.start();
     // Level-based: a new leader looks at everything once.
     for (const key of informer('Hypervisor').cache.keys()) enqueueTo('hypervisor')(key);
+    for (const key of informer('VirtualMachine').cache.keys()) enqueueTo('virtualmachine')(key);
+    for (const key of informer('IsoAttachment').cache.keys()) enqueueTo('isoattachment')(key);
   };
   const stopControllers = async () => {
     const stopping = controllers;

@@ -15,6 +15,20 @@ export function isEjected(iso: IsoAttachment, vm: VirtualMachine): boolean {
     && vm.spec.install?.afterInstall?.ejectInstallerIsos !== false;
 }
 
+/**
+ * The install lifecycle as far as this controller decides it: a person marks it done
+ * (spec.install.markedInstalled); until then a VM with spec.install is Installing.
+ */
+export function installStatus(vm: VirtualMachine, now: string): VirtualMachineStatus['install'] {
+  if (!vm.spec.install) return undefined;
+  const previous = vm.status?.install;
+  const startedAt = previous?.startedAt ?? now;
+  if (vm.spec.install.markedInstalled) {
+    return previous?.state === 'Installed' ? previous : { state: 'Installed', startedAt, completedAt: now, completedBy: 'mark' };
+  }
+  return previous?.state === 'Installing' ? previous : { state: 'Installing', startedAt };
+}
+
 /** The ISO is on storage (a named volume that exists, or a verified download). */
 export function sourceReady(iso: IsoAttachment): boolean {
   return iso.status?.volume !== undefined && iso.status.conditions?.find((c) => c.type === 'SourceReady')?.status === 'True';
@@ -24,7 +38,8 @@ export function desiredMedia(vm: VirtualMachine, attachments: readonly IsoAttach
   const isos: DesiredMedia['isos'] = [];
   const eject: NonNullable<DesiredMedia['eject']> = [];
   for (const iso of [...attachments].sort((a, b) => keyOf(a).localeCompare(keyOf(b)))) {
-    const leaving = iso.metadata.deletionTimestamp !== undefined || isEjected(iso, vm);
+    // A VM leaving bootplane's care is handed back without the ISOs bootplane attached.
+    const leaving = vm.metadata.deletionTimestamp !== undefined || iso.metadata.deletionTimestamp !== undefined || isEjected(iso, vm);
     if (leaving) {
       // Only what bootplane put there is taken out: the slot and volume it recorded.
       if (iso.status?.slot && iso.status.volume) eject.push({ slot: iso.status.slot, volume: iso.status.volume });

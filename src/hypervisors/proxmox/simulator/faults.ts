@@ -7,6 +7,8 @@ export interface FaultRule {
   path: RegExp;
   /** How many matching calls it affects; then it is spent. */
   times: number;
+  /** Matching calls to let through untouched first (fail the second write of a sequence). */
+  skip?: number;
 }
 
 export interface ErrorFault extends FaultRule {
@@ -24,6 +26,7 @@ export class Faults {
   private errors: ErrorFault[] = [];
   private hangs: FaultRule[] = [];
   private taskFailures: { type: string; message: string; times: number }[] = [];
+  private interceptors: { rule: FaultRule; run: () => void }[] = [];
 
   /** The next `times` matching calls get this status and message (PVE's error envelope). */
   failCalls(rule: ErrorFault): void { this.errors.push({ ...rule }); }
@@ -34,7 +37,16 @@ export class Faults {
   /** The next `times` tasks of this type end with TASK ERROR: message. */
   failTasks(type: string, message: string, times = 1): void { this.taskFailures.push({ type, message, times }); }
 
+  /** Runs `run` just before the next `times` matching calls are handled (someone else editing the VM). */
+  beforeCalls(rule: FaultRule, run: () => void): void { this.interceptors.push({ rule: { ...rule }, run }); }
+
+  runInterceptors(method: string, path: string): void {
+    const hit = take(this.interceptors.map((i) => i.rule), method, path);
+    if (hit) this.interceptors.find((i) => i.rule === hit)?.run();
+  }
+
   reset(): void {
+    this.interceptors = [];
     this.latencyMs = 0;
     this.taskDurationMs = 5;
     this.errors = [];
@@ -60,6 +72,11 @@ export class Faults {
 
 function take<T extends FaultRule>(rules: T[], method: string, path: string): T | undefined {
   const rule = rules.find((r) => r.times > 0 && (!r.method || r.method === method) && r.path.test(path));
-  if (rule) rule.times--;
+  if (!rule) return undefined;
+  if (rule.skip) {
+    rule.skip--;
+    return undefined;
+  }
+  rule.times--;
   return rule;
 }

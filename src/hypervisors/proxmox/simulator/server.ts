@@ -93,6 +93,7 @@ export class PveSimulator {
       this.calls.push(`${method} ${path}`);
       const body = await readBody(req);
       if (this.faults.latencyMs) await sleep(this.faults.latencyMs);
+      this.faults.runInterceptors(method, path);
       if (this.faults.takeHang(method, path)) return; // never answers; the client's timeout must fire
       const injected = this.faults.takeError(method, path);
       if (injected) return this.reply(res, injected.status, injected.message, { data: null, message: `${injected.message}\n` });

@@ -1,0 +1,22 @@
+// What makes a VirtualMachine reconcile: its own changes, changes to its IsoAttachments (a new
+// source is ready, one is ejected or deleted), and its Hypervisor's (connection or safe mode).
+import type { Informer } from '../../kube/informer.js';
+import { keyOf, type KubeObject } from '../../kube/object.js';
+import type { ResourceStore } from '../../store/store.js';
+import { HYPERVISOR_INDEX } from '../hypervisor/reconciler.js';
+
+export const VM_INDEX = 'virtualMachine';
+
+/** Index IsoAttachments by the VM key they attach to (namespace/name). */
+export function vmOfAttachment(obj: KubeObject): string[] {
+  const name = (obj.spec as { vmRef?: { name?: string } } | undefined)?.vmRef?.name;
+  return name && obj.metadata.namespace ? [`${obj.metadata.namespace}/${name}`] : [];
+}
+
+export function watchVirtualMachines(enqueue: (key: string) => void, store: ResourceStore, vms: Informer<KubeObject>, attachments: Informer<KubeObject>, hypervisors: Informer<KubeObject>): void {
+  vms.on((_event, obj) => enqueue(keyOf(obj)));
+  attachments.on((_event, obj) => { for (const key of vmOfAttachment(obj)) enqueue(key); });
+  hypervisors.on((_event, obj) => {
+    for (const vm of store.byIndex('VirtualMachine', HYPERVISOR_INDEX, obj.metadata.name)) enqueue(keyOf(vm));
+  });
+}
