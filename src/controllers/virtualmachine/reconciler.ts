@@ -21,6 +21,7 @@ import { planMedia } from '../../planning/plan-media.js';
 import { describeStep, rollbackSteps } from '../../planning/steps.js';
 import type { ResourceStore } from '../../store/store.js';
 import { connectToHypervisor } from '../hypervisor/connection.js';
+import { FORCE_DELETE_ANNOTATION } from '../hypervisor/status.js';
 import { desiredMedia, installStatus, observedStatus, readyCondition, restartRequiredCondition, stepsInEffect } from './status.js';
 import { VM_INDEX } from './watches.js';
 
@@ -47,6 +48,11 @@ export class VirtualMachineReconciler implements Reconciler {
 
     const deleting = vm.metadata.deletionTimestamp !== undefined;
     if (deleting && !hasFinalizer(vm)) return;
+    // Nothing bootplane attached, or the escape hatch: nothing to hand back, let it go.
+    if (deleting && (!attachments.some((a) => a.status?.slot) || vm.metadata.annotations?.[FORCE_DELETE_ANNOTATION] === 'true')) {
+      await this.store.removeFinalizer('VirtualMachine', vm);
+      return;
+    }
     if (!deleting && !hasFinalizer(vm)) {
       await this.store.addFinalizer('VirtualMachine', vm);
       return;
@@ -62,7 +68,7 @@ export class VirtualMachineReconciler implements Reconciler {
 
     const connection = await connectToHypervisor(this.store, this.drivers, spec.data.hypervisorRef.name, () => this.enqueue(keyOf(vm)));
     if (!connection.ok) {
-      if (deleting && connection.condition.reason === 'HypervisorNotFound') {
+      if (deleting && ['HypervisorNotFound', 'DriverNotAvailable', 'HypervisorInvalid'].includes(connection.condition.reason)) {
         await this.store.removeFinalizer('VirtualMachine', vm); // nothing left to hand back
         return;
       }
