@@ -215,9 +215,9 @@ export class VirtualMachineReconciler implements Reconciler {
       await driver.applyPlan(ref, now, inverse, ctx.signal);
       for (const step of undo) this.audit(vm, step, ctx, 'rollback');
       pass.fields.operation = undefined;
-      pass.updates.push({ type: 'MediaConfigured', status: 'False', reason: 'RolledBack', message: `${errorMessage(cause)} The ${tookEffect.length} step(s) that took effect were rolled back.` });
+      // The condition's transition is the Event (Warning RolledBack); each undone step has its own.
+      pass.updates.push({ type: 'MediaConfigured', status: 'False', reason: 'RolledBack', message: `${errorMessage(cause)} Rolled back: ${undo.map(describeStep).join('; ')}.` });
       pass.updates.push({ type: 'Degraded', status: 'False', reason: 'RolledBack', message: 'The failed change was rolled back; the VM is as it was.' });
-      this.store.recordEvent(vm, 'Warning', 'RolledBack', 'Apply', `${errorMessage(cause)} Rolled back: ${undo.map(describeStep).join('; ')}.`);
     } catch (err) {
       // What cannot be undone is reported with the manual steps; the record stays in status.
       pass.updates.push({ type: 'MediaConfigured', status: 'False', reason: 'ApplyFailed', message: errorMessage(cause) });

@@ -1,6 +1,6 @@
 // What makes a VirtualMachine reconcile: its own changes, changes to its IsoAttachments (a new
 // source is ready, one is ejected or deleted), and its Hypervisor's (connection or safe mode).
-import type { Informer } from '../../kube/informer.js';
+import type { ObjectSource } from '../../kube/source.js';
 import { keyOf, type KubeObject } from '../../kube/object.js';
 import type { ResourceStore } from '../../store/store.js';
 import { HYPERVISOR_INDEX } from '../hypervisor/reconciler.js';
@@ -13,7 +13,7 @@ export function vmOfAttachment(obj: KubeObject): string[] {
   return name && obj.metadata.namespace ? [`${obj.metadata.namespace}/${name}`] : [];
 }
 
-export function watchVirtualMachines(enqueue: (key: string) => void, store: ResourceStore, vms: Informer<KubeObject>, attachments: Informer<KubeObject>, hypervisors: Informer<KubeObject>): void {
+export function watchVirtualMachines(enqueue: (key: string) => void, store: ResourceStore, vms: ObjectSource, attachments: ObjectSource, hypervisors: ObjectSource): void {
   vms.on((_event, obj) => enqueue(keyOf(obj)));
   attachments.on((_event, obj) => { for (const key of vmOfAttachment(obj)) enqueue(key); });
   hypervisors.on((_event, obj) => {
