@@ -16,7 +16,15 @@ export function vmOfAttachment(obj: KubeObject): string[] {
 export function watchVirtualMachines(enqueue: (key: string) => void, store: ResourceStore, vms: ObjectSource, attachments: ObjectSource, hypervisors: ObjectSource): void {
   vms.on((_event, obj) => enqueue(keyOf(obj)));
   attachments.on((_event, obj) => { for (const key of vmOfAttachment(obj)) enqueue(key); });
-  hypervisors.on((_event, obj) => {
+  // A Hypervisor's status changes on every inventory; its VMs care only about its spec (safe
+  // mode, endpoint, credentials) and whether it is reachable.
+  const seen = new Map<string, string>();
+  hypervisors.on((event, obj) => {
+    const ready = (obj.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.find((c) => c.type === 'Ready')?.status;
+    const signature = `${obj.metadata.generation ?? 0}/${ready ?? '-'}`;
+    if (event === 'delete') seen.delete(obj.metadata.name);
+    else if (seen.get(obj.metadata.name) === signature) return;
+    else seen.set(obj.metadata.name, signature);
     for (const vm of store.byIndex('VirtualMachine', HYPERVISOR_INDEX, obj.metadata.name)) enqueue(keyOf(vm));
   });
 }

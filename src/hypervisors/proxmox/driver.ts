@@ -11,7 +11,7 @@ import {
 import type { ProxmoxClient } from './client/api.js';
 import { createProxmoxClient } from './client/create.js';
 import { PveApiError } from './client/errors.js';
-import type { PendingItem } from './client/types.js';
+import type { PendingItem, StorageContentItem, VmListItem } from './client/types.js';
 import { observedVmFromPveConfig, type PveVmConfig } from './config.js';
 import { planToPveWrites } from './plan-writes.js';
 import type { PveCredentials } from './client/transport.js';
@@ -21,6 +21,7 @@ import { taskExitIsError } from './client/upid.js';
 const MAX_NODES = 128;
 const MAX_STORAGES = 256;
 const MAX_ISOS = 2000;
+const POWER_LIST_TTL_MS = 1_000;
 
 export interface ProxmoxDriverOptions {
   /** Storage that downloads go to (spec.proxmox.isoStorage). */
@@ -32,6 +33,13 @@ export interface ProxmoxDriverOptions {
 export class ProxmoxDriver implements HypervisorDriver {
   /** The config each VM had at its last read, by vmid: a plan made on it is written from it. */
   private readonly configs = new Map<number, PveVmConfig>();
+  /**
+   * Power of every VM on a node from one GET /nodes/{node}/qemu, shared by the reads of the
+   * next moment: a resync of a thousand VMs costs a handful of list calls, not a thousand
+   * status calls. Dropped when bootplane changes a VM's power.
+   */
+  private readonly powerByNode = new Map<string, { at: number; vms: Promise<Map<number, VmListItem>> }>();
+  private readonly isoListings = new Map<string, { at: number; isos: Promise<Map<string, StorageContentItem>> }>();
 
   constructor(readonly client: ProxmoxClient, private readonly options: ProxmoxDriverOptions = { isoStorage: 'local' }) {}
 
@@ -91,11 +99,21 @@ export class ProxmoxDriver implements HypervisorDriver {
       }
       throw err;
     }
-    const status = await api.status.current({ signal });
+    const listed = (await this.vmsOn(node, signal)).get(vmid);
+    const status = listed ?? await api.status.current({ signal });
     const { config, pending } = configFromPending(items);
     this.configs.set(vmid, config);
-    const power = status.status !== 'running' ? 'Stopped' : status.qmpstatus === 'paused' ? 'Paused' : 'Running';
+    const power = status.status !== 'running' ? 'Stopped' : (status as { qmpstatus?: string }).qmpstatus === 'paused' ? 'Paused' : 'Running';
     return observedVmFromPveConfig(config, { power, pending });
+  }
+
+  private vmsOn(node: string, signal: AbortSignal): Promise<Map<number, VmListItem>> {
+    const cached = this.powerByNode.get(node);
+    if (cached && Date.now() - cached.at < POWER_LIST_TTL_MS) return cached.vms;
+    const vms = this.client.node(node).vms({ signal }).then((list) => new Map(list.map((v) => [Number(v.vmid), v])));
+    vms.catch(() => this.powerByNode.delete(node));
+    this.powerByNode.set(node, { at: Date.now(), vms });
+    return vms;
   }
 
   /**
@@ -142,6 +160,7 @@ export class ProxmoxDriver implements HypervisorDriver {
 
   async power(ref: VmRef, action: PowerAction, signal: AbortSignal): Promise<{ task?: string }> {
     const { node, vmid } = vmOf(ref);
+    this.powerByNode.delete(node);
     const status = this.client.node(node).qemu(vmid).status;
     const task = await (action === 'start' ? status.start({ signal })
       : action === 'stop' ? status.stop({ signal })
@@ -154,9 +173,19 @@ export class ProxmoxDriver implements HypervisorDriver {
     const storage = /^([a-z][a-z0-9\-_.]*[a-z0-9]):iso\/[^/]+$/i.exec(volume)?.[1];
     if (!storage) throw new DriverError('InvalidVolume', `${volume} is not a Proxmox ISO volume ID (<storage>:iso/<file>.iso).`);
     const node = ref.node ?? await this.downloadNode(signal);
-    const content = await this.client.node(node).storage(storage).content({ content: 'iso' }, { signal });
-    const found = content.find((c) => c.volid === volume);
+    const found = (await this.isosOn(node, storage, signal)).get(volume);
     return found ? { volume: found.volid, sizeBytes: found.size } : undefined;
+  }
+
+  /** ISO listings, shared for a moment like power (many attachments checked in one resync). */
+  private isosOn(node: string, storage: string, signal: AbortSignal): Promise<Map<string, StorageContentItem>> {
+    const key = `${node}/${storage}`;
+    const cached = this.isoListings.get(key);
+    if (cached && Date.now() - cached.at < POWER_LIST_TTL_MS) return cached.isos;
+    const isos = this.client.node(node).storage(storage).content({ content: 'iso' }, { signal }).then((list) => new Map(list.map((c) => [c.volid, c])));
+    isos.catch(() => this.isoListings.delete(key));
+    this.isoListings.set(key, { at: Date.now(), isos });
+    return isos;
   }
 
   async downloadIso(request: IsoDownloadRequest, signal: AbortSignal): Promise<{ volume: string; task?: string }> {
@@ -164,6 +193,7 @@ export class ProxmoxDriver implements HypervisorDriver {
     // PVE normalises the name the same way (normalize_content_filename); knowing it up front
     // lets status name the volume before the task ends.
     const filename = request.filename.replace(/^.*\//, '').replace(/[^a-zA-Z0-9_.-]/g, '_');
+    this.isoListings.clear();
     const task = await this.client.node(node).storage(this.options.isoStorage).downloadUrl({
       content: 'iso', filename, url: request.url, checksum: request.checksum.value, 'checksum-algorithm': request.checksum.algorithm,
     }, { signal });
