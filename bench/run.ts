@@ -3,6 +3,8 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   queue: () => import('./queue.js'),
   'informer-memory': () => import('./informer-memory.js'),
   'status-writes': () => import('./status-writes.js'),
+  'proxmox-calls': () => import('./proxmox-calls.js'),
+  'proxmox-converge': () => import('./proxmox-converge.js'),
 };
 
 const names = process.argv.slice(2);

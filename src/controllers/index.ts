@@ -10,6 +10,10 @@ import type { ResourceStore } from '../store/store.js';
 import { BootProfileReconciler } from './bootprofile/reconciler.js';
 import { HypervisorReconciler, HYPERVISOR_INDEX } from './hypervisor/reconciler.js';
 import { hypervisorOfVm, watchHypervisors } from './hypervisor/watches.js';
+import { IsoAttachmentReconciler } from './isoattachment/reconciler.js';
+import { watchIsoAttachments } from './isoattachment/watches.js';
+import { VirtualMachineReconciler } from './virtualmachine/reconciler.js';
+import { VM_INDEX, vmOfAttachment, watchVirtualMachines } from './virtualmachine/watches.js';
 import { NodeBootAssignmentReconciler } from './nodebootassignment/reconciler.js';
 import { watchBootObjects } from './nodebootassignment/watches.js';
 
@@ -39,6 +43,7 @@ export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
     return s;
   };
   source('VirtualMachine').cache.addIndex(HYPERVISOR_INDEX, hypervisorOfVm);
+  source('IsoAttachment').cache.addIndex(VM_INDEX, vmOfAttachment);
   addBootIndexes(source('NodeBootAssignment').cache, source('BootProfile').cache);
 
   let controllers: Controller[] = [];
@@ -52,12 +57,16 @@ export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
       make('hypervisor', new HypervisorReconciler(deps.store, deps.drivers, enqueueTo('hypervisor'))),
       make('nodebootassignment', new NodeBootAssignmentReconciler(deps.store, bootUrl)),
       make('bootprofile', new BootProfileReconciler(deps.store, bootUrl)),
+      make('virtualmachine', new VirtualMachineReconciler(deps.store, deps.drivers, enqueueTo('virtualmachine'))),
+      make('isoattachment', new IsoAttachmentReconciler(deps.store, deps.drivers, enqueueTo('isoattachment'), enqueueTo('virtualmachine'))),
     ];
   };
   // Which kind each controller reconciles, for the initial enqueue of a new term.
-  const primaryKind: Record<string, string> = { hypervisor: 'Hypervisor', nodebootassignment: 'NodeBootAssignment', bootprofile: 'BootProfile' };
+  const primaryKind: Record<string, string> = { hypervisor: 'Hypervisor', nodebootassignment: 'NodeBootAssignment', bootprofile: 'BootProfile', virtualmachine: 'VirtualMachine', isoattachment: 'IsoAttachment' };
 
   watchHypervisors(enqueueTo('hypervisor'), source('Hypervisor'), source('VirtualMachine'));
+  watchVirtualMachines(enqueueTo('virtualmachine'), deps.store, source('VirtualMachine'), source('IsoAttachment'), source('Hypervisor'));
+  watchIsoAttachments(enqueueTo('isoattachment'), deps.store, source('IsoAttachment'), source('VirtualMachine'));
   watchBootObjects(enqueueTo('nodebootassignment'), enqueueTo('bootprofile'), source('NodeBootAssignment'), source('BootProfile'), source('VirtualMachine'));
 
   return {

@@ -36,6 +36,20 @@ export interface TaskStatus {
 
 export type PowerAction = 'start' | 'stop' | 'shutdown' | 'reboot';
 
+export interface IsoVolumeInfo {
+  volume: string;
+  sizeBytes?: number;
+}
+
+export interface IsoDownloadRequest {
+  url: string;
+  /** File name on storage (the hypervisor may normalise it; the returned volume is the real one). */
+  filename: string;
+  checksum: { algorithm: 'sha256' | 'sha512'; value: string };
+  /** Node to download on (Proxmox); defaults to the Hypervisor's default node. */
+  node?: string;
+}
+
 export interface HypervisorDriver {
   /** Connects (or reuses a connection) and reads version, nodes, storages and ISO volumes. */
   inventory(signal: AbortSignal): Promise<HypervisorInventory>;
@@ -49,6 +63,13 @@ export interface HypervisorDriver {
   applyPlan(ref: VmRef, observed: ObservedVm, plan: Plan, signal: AbortSignal): Promise<ApplyOutcome>;
   taskStatus(ref: VmRef, task: string, signal: AbortSignal): Promise<TaskStatus>;
   power(ref: VmRef, action: PowerAction, signal: AbortSignal): Promise<{ task?: string }>;
+  /** The ISO volume as storage reports it (seen from the VM's node), or undefined when it is not there. */
+  findIso?(volume: string, ref: VmRef, signal: AbortSignal): Promise<IsoVolumeInfo | undefined>;
+  /**
+   * Starts downloading a URL into the ISO storage, verified against the checksum. Returns the
+   * volume it will become and the task to poll; an identical file already there ends the task OK.
+   */
+  downloadIso?(request: IsoDownloadRequest, signal: AbortSignal): Promise<{ volume: string; task?: string }>;
   close(): Promise<void>;
 }
 

@@ -1,8 +1,10 @@
 // The drivers this build ships, by Hypervisor type. Both the cluster and the standalone
 // composition roots use this one list.
 import { DriverRegistry } from './driver.js';
+import { proxmoxDriverFactory } from './proxmox/driver.js';
 
 export function defaultDriverRegistry(): DriverRegistry {
   const registry = new DriverRegistry();
+  registry.register('proxmox', proxmoxDriverFactory);
   return registry;
 }
