@@ -62,6 +62,7 @@ if ! virsh -c "$URI" pool-info default >/dev/null 2>&1; then
   virsh -c "$URI" pool-define-as default dir --target "$POOL_DIR" >/dev/null
   virsh -c "$URI" pool-autostart default >/dev/null
 fi
-[[ "$(virsh -c "$URI" pool-info default)" =~ State: *running ]] || virsh -c "$URI" pool-start default >/dev/null
+pool_info=$(virsh -c "$URI" pool-info default)
+case "$pool_info" in *running*) ;; *) virsh -c "$URI" pool-start default >/dev/null ;; esac
 virsh -c "$URI" pool-refresh default >/dev/null
 echo "[libvirt] ready: $(virsh -c "$URI" version | sed -n 's/^Running hypervisor: //p')"
