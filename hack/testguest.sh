@@ -91,7 +91,8 @@ if [ -b /dev/vda ]; then
   grep -q ' /mnt/disk ' /proc/mounts && echo "bootplane-testguest: /dev/vda mounted on /mnt/disk"
 fi
 echo "bootplane-testguest ready"
-exec setsid sh -c 'exec sh </dev/ttyS0 >/dev/ttyS0 2>&1'
+# A shell on the serial console when there is one; init must never exit (the kernel would panic).
+while :; do setsid sh -c 'exec sh </dev/ttyS0 >/dev/ttyS0 2>&1' 2>/dev/null || sleep 3600; done
 INIT
 chmod +x "$root/init"
 
