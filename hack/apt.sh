@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need (idempotent; only missing packages are fetched).
 set -euo pipefail
-packages=(ca-certificates curl openssl git
+packages=(ca-certificates curl openssl git lua5.4
   # libvirt, qemu, iPXE and the test guest (hack/libvirt.sh, hack/testguest.sh)
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils ipxe-qemu ipxe
   busybox-static qemu-guest-agent cpio genisoimage netcat-openbsd)
