@@ -7,6 +7,7 @@ import { splitAddress, type ControllerConfig } from './config/config.js';
 import { HypervisorReconciler, HYPERVISOR_INDEX } from './controllers/hypervisor/reconciler.js';
 import { hypervisorOfVm, watchHypervisors } from './controllers/hypervisor/watches.js';
 import { DriverRegistry } from './hypervisors/driver.js';
+import { libvirtDriverFactory } from './hypervisors/libvirt/driver.js';
 import { DriverPool } from './hypervisors/pool.js';
 import { KubeClient } from './kube/client.js';
 import { Controller } from './kube/controller.js';
@@ -44,7 +45,9 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
 
   const events = new EventRecorder(client, 'bootplane.io/controller', config.identity, log);
   const store = new KubeStore(client, informers, new StatusWriter(client), events, log);
-  const drivers = new DriverPool(new DriverRegistry());
+  const registry = new DriverRegistry();
+  registry.register('libvirt', libvirtDriverFactory);
+  const drivers = new DriverPool(registry);
 
   // Controllers are rebuilt for every leadership term: a queue that was shut down stays down.
   let controllers: Controller[] = [];

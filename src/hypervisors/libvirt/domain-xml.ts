@@ -195,6 +195,12 @@ export class DomainXml {
     existing.push({ slot, dev });
   }
 
+  /** The <disk> element at a slot as standalone XML (for device updates on a running domain). */
+  diskXml(slot: Slot): string | undefined {
+    const disk = this.disks().find((d) => d.slot === slot);
+    return disk ? serializeXml({ prolog: '', root: disk.el, epilog: '' }) : undefined;
+  }
+
   /** Per-device <boot order>, and no <os><boot>: libvirt refuses the two together. */
   setBootOrder(order: Slot[]): void {
     const os = this.os;
