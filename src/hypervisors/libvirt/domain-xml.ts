@@ -195,10 +195,16 @@ export class DomainXml {
     existing.push({ slot, dev });
   }
 
-  /** The <disk> element at a slot as standalone XML (for device updates on a running domain). */
-  diskXml(slot: Slot): string | undefined {
+  /**
+   * The <disk> element at a slot as standalone XML for a live device update. Without <boot>:
+   * the running domain may still use <os><boot>, and libvirt refuses the two together (the boot
+   * order reaches the domain through the persistent config at its next start).
+   */
+  liveDiskXml(slot: Slot): string | undefined {
     const disk = this.disks().find((d) => d.slot === slot);
-    return disk ? serializeXml({ prolog: '', root: disk.el, epilog: '' }) : undefined;
+    if (!disk) return undefined;
+    const root = { ...disk.el, children: disk.el.children.filter((c) => !(c.kind === 'element' && c.name === 'boot')) };
+    return serializeXml({ prolog: '', root, epilog: '' });
   }
 
   /** Per-device <boot order>, and no <os><boot>: libvirt refuses the two together. */

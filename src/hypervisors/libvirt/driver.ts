@@ -135,7 +135,7 @@ export class LibvirtDriver implements HypervisorDriver {
         const slot = 'slot' in step ? step.slot : undefined;
         if (step.op === 'setBootOrder') { pending.push('bootOrder'); continue; }
         if (!slot) continue;
-        const wanted = doc.diskXml(slot);
+        const wanted = doc.liveDiskXml(slot);
         // A drive that is new, removed, or the cloud-init drive going away changes the device set: not hot-pluggable on IDE/SATA.
         if (!liveSlots.has(slot) || !wanted || step.op === 'removeCloudInit') { pending.push(slot); continue; }
         await this.client.updateDevice(dom, wanted, DeviceModifyFlags.LIVE, signal);
