@@ -39,7 +39,7 @@ for applet in $("$root/bin/busybox" --list); do [ -e "$root/bin/$applet" ] || ln
 order=(net/core/failover drivers/net/net_failover drivers/virtio/virtio_ring drivers/virtio/virtio
   drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci
   drivers/char/virtio_console drivers/net/virtio_net drivers/block/virtio_blk
-  drivers/scsi/virtio_scsi fs/mbcache fs/jbd2/jbd2 lib/crc16 crypto/crc32c_generic fs/ext4/ext4
+  drivers/scsi/scsi_common drivers/scsi/scsi_mod drivers/scsi/virtio_scsi fs/mbcache fs/jbd2/jbd2 lib/crc16 crypto/crc32c_generic fs/ext4/ext4
   drivers/cdrom/cdrom drivers/scsi/sr_mod fs/isofs/isofs)
 : >"$root/lib/modules/order"
 for m in "${order[@]}"; do
