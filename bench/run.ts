@@ -3,6 +3,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   queue: () => import('./queue.js'),
   'informer-memory': () => import('./informer-memory.js'),
   'status-writes': () => import('./status-writes.js'),
+  'libvirt-op': () => import('./libvirt-op.js'),
 };
 
 const names = process.argv.slice(2);
