@@ -81,15 +81,16 @@ echo "bootplane-testguest: modules loaded"
 hostname bootplane-testguest
 ip link set lo up
 if ip link show eth0 >/dev/null 2>&1; then ip link set eth0 up; udhcpc -i eth0 -q -n -t 5 >/dev/null 2>&1 && echo "bootplane-testguest: eth0 $(ip -4 -o addr show eth0 | awk '{print $4}')"; fi
-for p in /sys/class/virtio-ports/*; do
-  [ "$(cat "$p/name" 2>/dev/null)" = org.qemu.guest_agent.0 ] && qemu-ga -d -m virtio-serial -p "/dev/$(basename "$p")" && echo "bootplane-testguest: agent on /dev/$(basename "$p")"
-done
+# The disk first: once the agent answers, /mnt/disk is ready for a test to use.
 if [ -b /dev/vda ]; then
   if ! mount -t ext4 /dev/vda /mnt/disk 2>/dev/null && grep -q bootplane.format=1 /proc/cmdline; then
     mke2fs -q /dev/vda && mount /dev/vda /mnt/disk && echo "bootplane-testguest: formatted /dev/vda"
   fi
   grep -q ' /mnt/disk ' /proc/mounts && echo "bootplane-testguest: /dev/vda mounted on /mnt/disk"
 fi
+for p in /sys/class/virtio-ports/*; do
+  [ "$(cat "$p/name" 2>/dev/null)" = org.qemu.guest_agent.0 ] && qemu-ga -d -m virtio-serial -p "/dev/$(basename "$p")" && echo "bootplane-testguest: agent on /dev/$(basename "$p")"
+done
 echo "bootplane-testguest ready"
 # A shell on the serial console when there is one; init must never exit (the kernel would panic).
 while :; do setsid sh -c 'exec sh </dev/ttyS0 >/dev/ttyS0 2>&1' 2>/dev/null || sleep 3600; done
