@@ -3,14 +3,12 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { KINDS } from './api/v1alpha1/kinds.js';
+import { startBootServer } from './boot/start.js';
 import { splitAddress, type ControllerConfig } from './config/config.js';
-import { HypervisorReconciler, HYPERVISOR_INDEX } from './controllers/hypervisor/reconciler.js';
-import { hypervisorOfVm, watchHypervisors } from './controllers/hypervisor/watches.js';
-import { DriverRegistry } from './hypervisors/driver.js';
-import { libvirtDriverFactory } from './hypervisors/libvirt/driver.js';
+import { setUpControllers } from './controllers/index.js';
 import { DriverPool } from './hypervisors/pool.js';
+import { defaultDriverRegistry } from './hypervisors/registry.js';
 import { KubeClient } from './kube/client.js';
-import { Controller } from './kube/controller.js';
 import { EventRecorder } from './kube/events.js';
 import { Informer } from './kube/informer.js';
 import { LeaderElector } from './kube/leader-election.js';
@@ -41,39 +39,19 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
     }));
   }
   const informer = (kind: string) => informers.get(kind)!;
-  informer('VirtualMachine').cache.addIndex(HYPERVISOR_INDEX, hypervisorOfVm);
 
   const events = new EventRecorder(client, 'bootplane.io/controller', config.identity, log);
   const store = new KubeStore(client, informers, new StatusWriter(client), events, log);
-  const registry = new DriverRegistry();
-  registry.register('libvirt', libvirtDriverFactory);
-  const drivers = new DriverPool(registry);
-
-  // Controllers are rebuilt for every leadership term: a queue that was shut down stays down.
-  let controllers: Controller[] = [];
-  const enqueueTo = (name: string) => (key: string) => controllers.find((c) => c.name === name)?.enqueue(key);
-  const buildControllers = (): Controller[] => {
-    const hypervisors = new Controller({
-      name: 'hypervisor',
-      reconciler: new HypervisorReconciler(store, drivers, enqueueTo('hypervisor')),
-      concurrency: config.concurrency,
-      logger: log,
-    });
-    return [hypervisors];
-  };
-  watchHypervisors(enqueueTo('hypervisor'), informer('Hypervisor'), informer('VirtualMachine'));
-
-  const startControllers = () => {
-    controllers = buildControllers();
-    for (const c of controllers) c.start();
-    // Level-based: a new leader looks at everything once.
-    for (const key of informer('Hypervisor').cache.keys()) enqueueTo('hypervisor')(key);
-  };
-  const stopControllers = async () => {
-    const stopping = controllers;
-    controllers = [];
-    await Promise.all(stopping.map((c) => c.stop(config.shutdownGraceSeconds * 1000)));
-  };
+  const drivers = new DriverPool(defaultDriverRegistry());
+  const controllers = setUpControllers({
+    sources: informers,
+    store,
+    drivers,
+    concurrency: config.concurrency,
+    shutdownGraceSeconds: config.shutdownGraceSeconds,
+    bootAdvertiseUrl: config.bootAdvertiseUrl,
+    log,
+  });
 
   for (const i of informers.values()) i.start();
   const ready = () => [...informers.values()].every((i) => i.hasSynced);
@@ -85,6 +63,10 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
   if (health.port > 0) servers.push(await startHealthServer(health.port, health.host, { live: () => true, ready }));
 
   await Promise.all([...informers.values()].map((i) => i.waitForSync()));
+  // The boot server answers from the synced caches in every replica, leader or not.
+  const boot = await startBootServer(config, store, log);
+  informer('NodeBootAssignment').on((event, obj) => { if (event === 'add' || event === 'update') boot.warm(obj); });
+  for (const a of informer('NodeBootAssignment').cache.list()) boot.warm(a);
 
   let elector: LeaderElector | undefined;
   if (config.leaderElect) {
@@ -96,12 +78,12 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
       renewDeadlineMs: config.renewDeadlineSeconds * 1000,
       retryPeriodMs: config.retryPeriodSeconds * 1000,
       logger: log,
-      onStartedLeading: startControllers,
-      onStoppedLeading: () => void stopControllers(),
+      onStartedLeading: () => controllers.start(),
+      onStoppedLeading: () => void controllers.stop(),
     });
     elector.start();
   } else {
-    startControllers();
+    controllers.start();
   }
 
   return {
@@ -109,8 +91,9 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
     ready,
     async stop() {
       log.info('shutting down: finishing in-flight reconciles');
-      await stopControllers();
+      await controllers.stop();
       await elector?.stop();
+      await boot.stop();
       await Promise.all([...informers.values()].map((i) => i.stop()));
       await store.stop();
       await drivers.closeAll();

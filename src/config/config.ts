@@ -21,6 +21,22 @@ export const ControllerConfig = z.object({
   watchdogSeconds: z.number().int().min(5).default(300),
   shutdownGraceSeconds: z.number().int().min(1).default(10),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  // Network boot (src/boot): served by every replica, leader or not.
+  bootAddr: address.default(':8082'),
+  bootAdvertiseUrl: z.string().regex(/^https?:\/\/[A-Za-z0-9.:[\]-]+$/, 'expected http://host[:port] with no path').optional(),
+  bootFallback: z.enum(['menu', 'localBoot']).default('menu'),
+  bootAllowCidrs: z.string().default(''),
+  bootRateLimitPerSecond: z.number().min(0).default(50),
+  bootRateLimitBurst: z.number().int().min(1).default(200),
+  bootMaxConcurrent: z.number().int().min(1).default(512),
+  bootSigningKeyFile: z.string().optional(),
+  bootSignedUrlTtlSeconds: z.number().int().min(60).default(900),
+  bootAssetDir: z.string().optional(),
+  bootAssetCacheDir: z.string().default('/var/cache/bootplane/assets'),
+  bootAssetCacheMaxMib: z.number().int().min(1).default(4096),
+  bootStatusFlushMs: z.number().int().min(0).default(1000),
+  tftpAddr: address.optional(),
+  tftpDir: z.string().default('/usr/lib/ipxe'),
 });
 export type ControllerConfig = z.infer<typeof ControllerConfig>;
 

@@ -50,3 +50,16 @@ export const eventMetrics = {
   emitted: new Counter({ name: 'bootplane_events_total', help: 'Kubernetes Events created or updated, by type.', labelNames: ['type', 'action'], registers: [registry] }),
   suppressed: new Counter({ name: 'bootplane_events_suppressed_total', help: 'Repeated Events folded into an existing series without an API call.', registers: [registry] }),
 };
+
+export const bootMetrics = {
+  requests: new Counter({ name: 'bootplane_boot_requests_total', help: 'Boot server requests by route and HTTP status code.', labelNames: ['route', 'code'], registers: [registry] }),
+  duration: new Histogram({ name: 'bootplane_boot_request_duration_seconds', help: 'Boot server request latency by route.', labelNames: ['route'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5], registers: [registry] }),
+  scripts: new Counter({ name: 'bootplane_boot_scripts_total', help: 'Machine scripts served, by answer (profile, localBoot, fallback).', labelNames: ['answer'], registers: [registry] }),
+  renderFailures: new Counter({ name: 'bootplane_boot_render_failures_total', help: 'Machine scripts that could not be rendered (a parameter was refused or missing).', registers: [registry] }),
+  rejected: new Counter({ name: 'bootplane_boot_rejected_total', help: 'Requests refused by a guard rail, by reason.', labelNames: ['reason'], registers: [registry] }),
+  inFlight: new Gauge({ name: 'bootplane_boot_requests_in_flight', help: 'Boot requests being answered.', registers: [registry] }),
+  statusWrites: new Counter({ name: 'bootplane_boot_status_writes_total', help: 'Coalesced NodeBootAssignment status writes recording boots, by result.', labelNames: ['result'], registers: [registry] }),
+  assetBytes: new Counter({ name: 'bootplane_boot_asset_bytes_total', help: 'Asset bytes sent to machines.', registers: [registry] }),
+  assetCacheBytes: new Gauge({ name: 'bootplane_boot_asset_cache_bytes', help: 'Bytes held by the asset cache.', registers: [registry] }),
+  tftpTransfers: new Counter({ name: 'bootplane_boot_tftp_transfers_total', help: 'TFTP read requests by result.', labelNames: ['result'], registers: [registry] }),
+};

@@ -1,0 +1,137 @@
+// Records observed boots in NodeBootAssignment status (lastBoot, bootCount, bootOnceConsumedEpoch)
+// without slowing the request that saw them: the request path only bumps an in-memory entry;
+// a timer flushes one merge patch per assignment per interval through the store.
+import type { Logger } from 'pino';
+import type { NodeBootAssignment, NodeBootAssignmentStatus } from '../api/v1alpha1/node-boot-assignment.js';
+import { errorMessage } from '../kube/errors.js';
+import { keyOf } from '../kube/object.js';
+import { bootMetrics } from '../observability/metrics.js';
+import type { ResourceStore } from '../store/store.js';
+
+export interface ObservedBoot {
+  time: string;
+  clientIP: string;
+  scriptHash: string;
+  firmware?: string;
+  arch?: string;
+  /** The bootOnceEpoch this boot used up, for boot-once assignments. */
+  consumedEpoch?: number;
+}
+
+interface Pending {
+  boots: number;
+  last: ObservedBoot;
+  consumedEpoch?: number;
+}
+
+const KIND = 'NodeBootAssignment';
+/** How long this replica remembers a used boot-once epoch after writing it (the cache catches up). */
+const CONSUMED_MEMORY_MS = 30_000;
+
+export class BootRecorder {
+  private pending = new Map<string, Pending>();
+  /** Boot counts this replica wrote, in case the cache has not seen its own write yet. */
+  private readonly written = new Map<string, number>();
+  private readonly consumed = new Map<string, { epoch: number; untilMs: number }>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: ResourceStore,
+    private readonly log: Logger,
+    private readonly flushIntervalMs = 1000,
+  ) {}
+
+  start(): void {
+    if (this.timer || this.flushIntervalMs <= 0) return;
+    this.timer = setInterval(() => void this.flush(), this.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  record(assignment: NodeBootAssignment, boot: ObservedBoot): void {
+    const key = keyOf(assignment);
+    const entry = this.pending.get(key);
+    if (entry) {
+      entry.boots++;
+      entry.last = boot;
+      if (boot.consumedEpoch !== undefined) entry.consumedEpoch = boot.consumedEpoch;
+    } else {
+      this.pending.set(key, { boots: 1, last: boot, consumedEpoch: boot.consumedEpoch });
+    }
+    if (boot.consumedEpoch !== undefined) this.consumed.set(key, { epoch: boot.consumedEpoch, untilMs: Number.POSITIVE_INFINITY });
+  }
+
+  /** Whether this replica has served the one boot of this epoch (status may not show it yet). */
+  usedBootOnce(assignment: NodeBootAssignment, nowMs = Date.now()): boolean {
+    const mark = this.consumed.get(keyOf(assignment));
+    if (!mark) return false;
+    if (mark.untilMs < nowMs) {
+      this.consumed.delete(keyOf(assignment));
+      return false;
+    }
+    return mark.epoch === (assignment.spec.bootOnceEpoch ?? 0);
+  }
+
+  get pendingCount(): number { return this.pending.size; }
+
+  /** Writes everything recorded so far; overlapping calls share one pass. */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    this.flushing = this.flushOnce().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async flushOnce(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    const entries = [...batch.entries()];
+    const WRITERS = 8;
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(WRITERS, entries.length) }, async () => {
+      while (next < entries.length) {
+        const [key, entry] = entries[next++]!;
+        await this.writeOne(key, entry);
+      }
+    }));
+  }
+
+  private async writeOne(key: string, entry: Pending): Promise<void> {
+    const current = this.store.get<NodeBootAssignment>(KIND, key);
+    if (!current) {
+      this.written.delete(key);
+      this.consumed.delete(key);
+      return; // deleted since the boot: nothing to record on
+    }
+    const base = Math.max(current.status?.bootCount ?? 0, this.written.get(key) ?? 0);
+    const status: NodeBootAssignmentStatus = {
+      ...(current.status ?? {}),
+      lastBoot: { time: entry.last.time, clientIP: entry.last.clientIP, scriptHash: entry.last.scriptHash, firmware: entry.last.firmware, arch: entry.last.arch },
+      bootCount: base + entry.boots,
+    };
+    if (entry.consumedEpoch !== undefined) status.bootOnceConsumedEpoch = entry.consumedEpoch;
+    try {
+      await this.store.writeStatus(KIND, current, status as Record<string, unknown>);
+      this.written.set(key, base + entry.boots);
+      const mark = this.consumed.get(key);
+      if (mark && entry.consumedEpoch !== undefined) mark.untilMs = Date.now() + CONSUMED_MEMORY_MS;
+      bootMetrics.statusWrites.inc({ result: 'success' });
+    } catch (err) {
+      bootMetrics.statusWrites.inc({ result: 'error' });
+      this.log.warn({ assignment: key, err: errorMessage(err) }, 'recording a boot in status failed; retrying with the next flush');
+      const again = this.pending.get(key);
+      if (again) {
+        again.boots += entry.boots;
+        if (again.consumedEpoch === undefined) again.consumedEpoch = entry.consumedEpoch;
+      } else {
+        this.pending.set(key, entry);
+      }
+    }
+  }
+}

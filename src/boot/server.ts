@@ -1,0 +1,476 @@
+// The boot HTTP server: iPXE scripts, assets, per-machine configuration and statistics. Every
+// route is in `route` below. Answers come from the informer caches (through the store) and
+// memory; nothing on the request path calls the API server. Observed boots go to BootRecorder,
+// which writes status later, off the request path.
+import { createReadStream } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { BootProfile } from '../api/v1alpha1/boot-profile.js';
+import type { NodeBootAssignment } from '../api/v1alpha1/node-boot-assignment.js';
+import { errorMessage } from '../kube/errors.js';
+import { keyOf } from '../kube/object.js';
+import { bootMetrics } from '../observability/metrics.js';
+import type { ResourceStore } from '../store/store.js';
+import { AssetError, localAsset, parseRange, type AssetCache, type AssetFile } from './assets.js';
+import type { BootRecorder } from './boot-recorder.js';
+import { decideBoot, renderFor, type BootAnswer, type MachineFacts } from './decide.js';
+import type { CidrAllowlist, ClientRateLimiter, ConcurrencyCap } from './guard.js';
+import { firmwareOf, normalizeMac, normalizeUuid, type Firmware } from './identity.js';
+import { ASSIGNMENT_MAC_INDEX, ASSIGNMENT_UUID_INDEX, PROFILE_NAME_INDEX, PUBLIC_PROFILE_INDEX } from './indexes.js';
+import { assetFileName, buildChainScript, buildFallbackMenu, buildLocalBootScript } from './scripts.js';
+import type { SignedPurpose, UrlSigner } from './signed-url.js';
+
+export type FallbackMode = 'menu' | 'localBoot';
+export type NetworkConfigRenderer = (vendor: string, assignments: readonly NodeBootAssignment[], serverUrl: string) => { contentType: string; body: string } | undefined;
+
+export interface BootServerOptions {
+  store: ResourceStore;
+  /** Audit log: one line per request. */
+  log: Logger;
+  recorder: BootRecorder;
+  signer: UrlSigner;
+  assets: AssetCache;
+  /** Directory for assets given by path; without it such assets answer 404. */
+  assetDirectory?: string;
+  /** How machines reach this server (http://192.0.2.1:8082); without it, the request's Host. */
+  advertiseUrl?: string;
+  fallback: FallbackMode;
+  allowlist: CidrAllowlist;
+  rateLimiter: ClientRateLimiter;
+  concurrency: ConcurrencyCap;
+  networkConfig?: NetworkConfigRenderer;
+}
+
+const MAX_URL_LENGTH = 2048;
+const MAX_QUERY_VALUE = 128;
+const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const HOST = /^([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(:[0-9]{1,5})?$/;
+const ARCH = /^[a-z0-9_]{0,16}$/;
+const PLATFORM = /^(pcbios|efi|)$/;
+const SCRIPT_CACHE_LIMIT = 100_000;
+
+/** A request the client got wrong: answered with `status` and a message naming what to fix. */
+class BadRequest extends Error {
+  readonly code = 'BadRequest';
+  constructor(readonly status: number, message: string, readonly retryAfterSeconds?: number) {
+    super(message);
+  }
+}
+
+interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  clientIP: string;
+  route: string;
+  /** Facts for the audit line. */
+  audit: Record<string, unknown>;
+}
+
+type Query = Record<string, string>;
+
+export interface BootStats {
+  requests: number;
+  scripts: Record<string, number>;
+  bootsByProfile: Record<string, number>;
+  fallbacks: Record<string, number>;
+  renderFailures: number;
+  clientErrors: number;
+  serverErrors: number;
+  rejected: Record<string, number>;
+}
+
+export class BootServer {
+  private readonly scriptCache = new Map<string, BootAnswer>();
+  private readonly stats: BootStats = { requests: 0, scripts: {}, bootsByProfile: {}, fallbacks: {}, renderFailures: 0, clientErrors: 0, serverErrors: 0, rejected: {} };
+  private readonly requestCounters = new Map<string, { inc(): void }>();
+  private readonly durations = new Map<string, { observe(v: number): void }>();
+
+  constructor(private readonly o: BootServerOptions) {}
+
+  listen(port: number, host: string): Promise<Server> {
+    const server = createServer({ maxHeaderSize: 8192, requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => this.handle(req, res));
+    server.maxHeadersCount = 64;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve(server);
+      });
+    });
+  }
+
+  /** The request handler, exposed for tests and benchmarks that bring their own server. */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const clientIP = req.socket.remoteAddress ?? 'unknown';
+    const ex: Exchange = { req, res, clientIP, route: 'unknown', audit: {} };
+    this.stats.requests++;
+    let acquired = false;
+    res.once('close', () => {
+      if (acquired) {
+        this.o.concurrency.release();
+        bootMetrics.inFlight.dec();
+      }
+      this.finish(ex, started);
+    });
+    try {
+      if (!this.o.allowlist.allows(clientIP)) throw this.reject('allowlist', new BadRequest(403, 'this client address is not in the boot server\'s allowlist'));
+      const wait = this.o.rateLimiter.take(clientIP);
+      if (wait > 0) throw this.reject('rateLimit', new BadRequest(429, 'too many requests from this address; slow down', wait));
+      if (!this.o.concurrency.tryAcquire()) throw this.reject('concurrency', new BadRequest(503, 'the boot server is at its concurrency limit; retry shortly', 1));
+      acquired = true;
+      bootMetrics.inFlight.inc();
+      const done = this.route(ex);
+      if (done) done.catch((err: unknown) => this.fail(ex, err));
+    } catch (err) {
+      this.fail(ex, err);
+    }
+  }
+
+  /** Every route, in one place. Synchronous routes return undefined; streaming ones a promise. */
+  private route(ex: Exchange): Promise<void> | undefined {
+    const { req } = ex;
+    const url = req.url ?? '/';
+    if (url.length > MAX_URL_LENGTH) throw new BadRequest(414, `the URL is longer than ${MAX_URL_LENGTH} characters`);
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new BadRequest(405, 'the boot server answers GET and HEAD only');
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const rawQuery = q < 0 ? '' : url.slice(q + 1);
+
+    if (path === '/boot.ipxe') {
+      ex.route = 'chain';
+      parseQuery(rawQuery, []);
+      return this.send(ex, 200, buildChainScript(this.serverUrl(ex)));
+    }
+    if (path === '/ipxe' || path === '/boot/menu.ipxe') {
+      ex.route = 'machine';
+      return this.machineScript(ex, parseQuery(rawQuery, ['mac', 'uuid', 'arch', 'platform']));
+    }
+    if (path === '/ignition' || path === '/cloud-config') {
+      ex.route = path.slice(1);
+      return this.machineConfig(ex, path === '/ignition' ? 'ignition' : 'cloud-config', parseQuery(rawQuery, ['mac', 'exp', 'sig']));
+    }
+    if (path === '/api/v1/boot/stats') {
+      ex.route = 'stats';
+      parseQuery(rawQuery, []);
+      return this.send(ex, 200, `${JSON.stringify(this.statistics())}\n`, 'application/json');
+    }
+    if (path === '/api/v1/boot/network-config') {
+      ex.route = 'network-config';
+      return this.networkConfig(ex, parseQuery(rawQuery, ['vendor']));
+    }
+    const parts = path.split('/');
+    // /boot/assets/{namespace}/{profile}/{file} or /boot/assets/{profile}/{file}
+    if (parts[1] === 'boot' && parts[2] === 'assets' && (parts.length === 5 || parts.length === 6)) {
+      ex.route = 'asset';
+      parseQuery(rawQuery, []);
+      const [namespace, name, file] = parts.length === 6 ? [parts[3], parts[4], parts[5]] : [undefined, parts[3], parts[4]];
+      return this.asset(ex, namespace, name!, file!);
+    }
+    // /boot/{namespace}/{profile}.ipxe or /boot/{profile}.ipxe: public profiles with their defaults
+    if (parts[1] === 'boot' && (parts.length === 3 || parts.length === 4) && path.endsWith('.ipxe')) {
+      ex.route = 'profile';
+      const query = parseQuery(rawQuery, ['arch', 'platform']);
+      const [namespace, file] = parts.length === 4 ? [parts[2], parts[3]!] : [undefined, parts[2]!];
+      return this.publicProfile(ex, namespace, file.slice(0, -'.ipxe'.length), query);
+    }
+    throw new BadRequest(404, `no route ${path.length > 64 ? `${path.slice(0, 64)}…` : path}`);
+  }
+
+  private machineScript(ex: Exchange, query: Query): undefined {
+    const mac = optional(query, 'mac', normalizeMac, 'a MAC address such as 52:54:00:12:34:56');
+    const uuid = optional(query, 'uuid', (v) => normalizeUuid(v) ?? (v === '00000000-0000-0000-0000-000000000000' ? '' : undefined), 'an SMBIOS UUID');
+    const firmware = this.firmware(query);
+    const serverUrl = this.serverUrl(ex);
+    ex.audit.mac = mac;
+    if (!mac && !uuid) {
+      if (ex.req.url?.startsWith('/boot/menu.ipxe')) return this.answerFallback(ex, 'UnknownMachine', firmware, serverUrl);
+      throw new BadRequest(400, 'query parameter mac or uuid is required (iPXE: mac=${net0/mac}&uuid=${uuid})');
+    }
+    const assignment = this.findAssignment(mac, uuid || undefined);
+    const profile = assignment ? this.store.get<BootProfile>('BootProfile', `${assignment.metadata.namespace}/${assignment.spec.profileRef.name}`) : undefined;
+    if (assignment) ex.audit.assignment = keyOf(assignment);
+    const answer = this.answerFor(assignment, profile, { mac: mac ?? assignment?.spec.mac?.toLowerCase(), firmware, serverUrl });
+    ex.audit.answer = answer.kind;
+    this.count('scripts', answer.kind);
+    switch (answer.kind) {
+      case 'profile': {
+        const key = `${profile!.metadata.namespace}/${profile!.metadata.name}`;
+        this.stats.bootsByProfile[key] = (this.stats.bootsByProfile[key] ?? 0) + 1;
+        this.o.recorder.record(assignment!, {
+          time: new Date().toISOString(),
+          clientIP: ex.clientIP,
+          scriptHash: answer.scriptHash,
+          firmware: query.platform || undefined,
+          arch: query.arch || undefined,
+          consumedEpoch: answer.consumesBootOnce ? (assignment!.spec.bootOnceEpoch ?? 0) : undefined,
+        });
+        return this.send(ex, 200, answer.script);
+      }
+      case 'localBoot':
+        if (answer.script === undefined) throw new BadRequest(404, 'this machine has used its one network boot; boot it from its disk');
+        return this.send(ex, 200, answer.script);
+      case 'fallback':
+        return this.answerFallback(ex, answer.reason, firmware, serverUrl);
+      case 'renderError':
+        this.stats.renderFailures++;
+        bootMetrics.renderFailures.inc();
+        ex.audit.parameter = answer.parameter;
+        // The machine cannot boot what was asked; it is told why (no values, only the name).
+        throw new BadRequest(500, `the script for this machine cannot be rendered: parameter ${answer.parameter} is refused or missing (see the NodeBootAssignment's conditions)`);
+    }
+  }
+
+  private answerFor(assignment: NodeBootAssignment | undefined, profile: BootProfile | undefined, facts: MachineFacts): BootAnswer {
+    if (!assignment || !profile) return decideBoot(assignment, profile, facts);
+    const signed = Boolean(assignment.spec.ignitionSecretRef || assignment.spec.cloudConfigSecretRef);
+    const usedHere = this.o.recorder.usedBootOnce(assignment);
+    const key = `${keyOf(assignment)}\0${assignment.metadata.resourceVersion}\0${profile.metadata.resourceVersion}\0${facts.firmware}\0${facts.serverUrl}\0${facts.mac}\0${usedHere}\0${signed ? this.o.signer.bucket() : ''}\0${assignment.status?.bootOnceConsumedEpoch}`;
+    const cached = this.scriptCache.get(key);
+    if (cached) return cached;
+    if (signed && facts.mac) {
+      if (assignment.spec.ignitionSecretRef) facts.ignitionUrl = `${facts.serverUrl}/ignition?${this.o.signer.sign('ignition', facts.mac)}`;
+      if (assignment.spec.cloudConfigSecretRef) facts.cloudConfigUrl = `${facts.serverUrl}/cloud-config?${this.o.signer.sign('cloud-config', facts.mac)}`;
+    }
+    const answer = decideBoot(assignment, profile, { ...facts, bootOnceUsedHere: usedHere });
+    if (this.scriptCache.size >= SCRIPT_CACHE_LIMIT) this.scriptCache.clear();
+    this.scriptCache.set(key, answer);
+    return answer;
+  }
+
+  private answerFallback(ex: Exchange, reason: string, firmware: Firmware, serverUrl: string): undefined {
+    this.count('fallbacks', reason);
+    ex.audit.fallback = reason;
+    if (this.o.fallback === 'localBoot') return this.send(ex, 200, buildLocalBootScript('exit', firmware, `bootplane: no network boot for this machine (${reason})`)!);
+    const profiles = this.store.byIndex<BootProfile>('BootProfile', PUBLIC_PROFILE_INDEX, 'true')
+      .filter((p) => !p.spec.unattended)
+      .map((p) => ({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name }));
+    return this.send(ex, 200, buildFallbackMenu(serverUrl, profiles));
+  }
+
+  private publicProfile(ex: Exchange, namespace: string | undefined, name: string, query: Query): undefined {
+    const profile = this.findProfile(namespace, name);
+    if (!profile || !profile.spec.public || profile.spec.unattended) throw new BadRequest(404, `no public boot profile ${namespace ? `${namespace}/` : ''}${name}`);
+    ex.audit.profile = keyOf(profile);
+    const answer = renderFor(profile, undefined, { firmware: this.firmware(query), serverUrl: this.serverUrl(ex) });
+    if (answer.kind !== 'profile') {
+      this.stats.renderFailures++;
+      bootMetrics.renderFailures.inc();
+      throw new BadRequest(500, `profile ${keyOf(profile)} cannot be rendered with its defaults: parameter ${answer.kind === 'renderError' ? answer.parameter : '?'} is refused or missing`);
+    }
+    return this.send(ex, 200, answer.script);
+  }
+
+  private async asset(ex: Exchange, namespace: string | undefined, name: string, file: string): Promise<void> {
+    if ((namespace !== undefined && !NAME.test(namespace)) || !NAME.test(name)) throw new BadRequest(400, 'the profile in an asset path must be a Kubernetes object name');
+    if (!FILE.test(file)) throw new BadRequest(400, 'the asset file name may hold only letters, digits, ".", "_" and "-"');
+    const profile = this.findProfile(namespace, name);
+    if (!profile) throw new BadRequest(404, `no boot profile ${namespace ? `${namespace}/` : ''}${name}`);
+    const spec = profile.spec;
+    const assets = [spec.kernel?.kernel, ...(spec.kernel?.initrds ?? []), spec.httpIso?.image].filter((a) => a !== undefined);
+    const asset = assets.find((a) => assetFileName(a) === file);
+    if (!asset) throw new BadRequest(404, `profile ${keyOf(profile)} has no asset ${file}`);
+    ex.audit.asset = `${keyOf(profile)}/${file}`;
+    let found: AssetFile;
+    try {
+      if (asset.url) found = await this.o.assets.get(asset.url, asset.sha256);
+      else if (this.o.assetDirectory) found = await localAsset(this.o.assetDirectory, asset.path!);
+      else throw new AssetError('AssetNotFound', 'this boot server has no asset directory configured for assets given by path');
+    } catch (err) {
+      if (err instanceof AssetError) {
+        const status = err.code === 'AssetNotFound' || err.code === 'OutsideAssetDirectory' ? 404 : 502;
+        throw new BadRequest(status, `asset ${file} of ${keyOf(profile)} is not available: ${err.code}`);
+      }
+      throw err;
+    }
+    bootMetrics.assetCacheBytes.set(this.o.assets.bytes);
+    this.streamFile(ex, found);
+  }
+
+  private streamFile(ex: Exchange, file: AssetFile): void {
+    const { req, res } = ex;
+    const range = parseRange(req.headers.range, file.size);
+    res.setHeader('Accept-Ranges', 'bytes');
+    res.setHeader('Content-Type', 'application/octet-stream');
+    if (range === 'invalid') {
+      res.setHeader('Content-Range', `bytes */${file.size}`);
+      throw new BadRequest(416, 'the requested range is not satisfiable for this file');
+    }
+    const start = range?.start ?? 0;
+    const end = range?.end ?? file.size - 1;
+    res.statusCode = range ? 206 : 200;
+    if (range) res.setHeader('Content-Range', `bytes ${start}-${end}/${file.size}`);
+    res.setHeader('Content-Length', String(file.size === 0 ? 0 : end - start + 1));
+    if (req.method === 'HEAD' || file.size === 0) {
+      res.end();
+      return;
+    }
+    const stream = createReadStream(file.path, { start, end });
+    stream.on('data', (chunk) => bootMetrics.assetBytes.inc(chunk.length));
+    stream.on('error', (err) => {
+      this.o.log.warn({ err: errorMessage(err) }, 'reading an asset failed');
+      res.destroy(err);
+    });
+    stream.pipe(res);
+  }
+
+  private async machineConfig(ex: Exchange, purpose: SignedPurpose, query: Query): Promise<void> {
+    const mac = normalizeMac(query.mac ?? '');
+    if (!mac) throw new BadRequest(400, 'query parameter mac must be a MAC address');
+    ex.audit.mac = mac;
+    const verdict = this.o.signer.verify(purpose, mac, query.exp ?? '', query.sig ?? '');
+    if (verdict === 'expired') throw new BadRequest(403, `this ${purpose} URL has expired; reboot the machine to get a fresh one`);
+    if (verdict !== 'valid') throw new BadRequest(403, `this ${purpose} URL is not signed by this boot server`);
+    const assignment = this.findAssignment(mac, undefined);
+    const ref = purpose === 'ignition' ? assignment?.spec.ignitionSecretRef : assignment?.spec.cloudConfigSecretRef;
+    if (!assignment || !ref || assignment.spec.state === 'Disabled') throw new BadRequest(404, `no ${purpose} for this machine`);
+    ex.audit.assignment = keyOf(assignment);
+    const secret = await this.store.getSecret(assignment.metadata.namespace ?? 'default', ref.name, () => undefined);
+    const value = secret?.data[ref.key];
+    if (value === undefined) throw new BadRequest(404, `no ${purpose} for this machine: the referenced Secret or key does not exist`);
+    this.send(ex, 200, value, purpose === 'ignition' ? 'application/vnd.coreos.ignition+json' : 'text/cloud-config; charset=utf-8');
+  }
+
+  private networkConfig(ex: Exchange, query: Query): undefined {
+    const vendor = query.vendor ?? '';
+    if (!this.o.networkConfig) throw new BadRequest(404, 'network configuration rendering is not available');
+    const assignments = [...this.store.list<NodeBootAssignment>('NodeBootAssignment')].filter((a) => a.spec.state !== 'Disabled');
+    const rendered = this.o.networkConfig(vendor, assignments, this.serverUrl(ex));
+    if (!rendered) throw new BadRequest(400, 'query parameter vendor must be one of mikrotik, dnsmasq, isc, kea');
+    return this.send(ex, 200, rendered.body, rendered.contentType);
+  }
+
+  // ---- lookups (caches only)
+
+  private get store(): ResourceStore { return this.o.store; }
+
+  private findAssignment(mac: string | undefined, uuid: string | undefined): NodeBootAssignment | undefined {
+    let found = mac ? this.store.byIndex<NodeBootAssignment>('NodeBootAssignment', ASSIGNMENT_MAC_INDEX, mac) : [];
+    if (found.length === 0 && uuid) found = this.store.byIndex<NodeBootAssignment>('NodeBootAssignment', ASSIGNMENT_UUID_INDEX, uuid);
+    if (found.length <= 1) return found[0];
+    // Several assignments claim this machine: enabled first, then the oldest, so the answer is stable.
+    return [...found].sort((a, b) =>
+      Number(a.spec.state === 'Disabled') - Number(b.spec.state === 'Disabled')
+      || (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '')
+      || keyOf(a).localeCompare(keyOf(b)))[0];
+  }
+
+  private findProfile(namespace: string | undefined, name: string): BootProfile | undefined {
+    if (!NAME.test(name) || (namespace !== undefined && !NAME.test(namespace))) return undefined;
+    if (namespace !== undefined) return this.store.get<BootProfile>('BootProfile', `${namespace}/${name}`);
+    const matches = this.store.byIndex<BootProfile>('BootProfile', PROFILE_NAME_INDEX, name);
+    if (matches.length > 1) throw new BadRequest(409, `profile name ${name} exists in several namespaces; use /boot/{namespace}/${name}`);
+    return matches[0];
+  }
+
+  private firmware(query: Query): Firmware {
+    if (query.platform !== undefined && !PLATFORM.test(query.platform)) throw new BadRequest(400, 'query parameter platform must be pcbios or efi');
+    if (query.arch !== undefined && !ARCH.test(query.arch)) throw new BadRequest(400, 'query parameter arch must be an iPXE ${buildarch} such as x86_64 or i386');
+    return firmwareOf(query.platform);
+  }
+
+  private serverUrl(ex: Exchange): string {
+    if (this.o.advertiseUrl) return this.o.advertiseUrl;
+    const host = ex.req.headers.host;
+    if (!host || !HOST.test(host)) throw new BadRequest(400, 'the Host header must be host[:port]');
+    return `http://${host}`;
+  }
+
+  // ---- answers, audit and metrics
+
+  private send(ex: Exchange, status: number, body: string, contentType = 'text/plain; charset=utf-8'): undefined {
+    const { res } = ex;
+    res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+    res.end(ex.req.method === 'HEAD' ? undefined : body);
+    return undefined;
+  }
+
+  private reject(reason: string, err: BadRequest): BadRequest {
+    bootMetrics.rejected.inc({ reason });
+    this.count('rejected', reason);
+    return err;
+  }
+
+  private fail(ex: Exchange, err: unknown): void {
+    const { res } = ex;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (err instanceof BadRequest) {
+      if (err.retryAfterSeconds) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      if (err.status === 429 || err.status === 503) res.setHeader('Connection', 'close');
+      ex.audit.error = err.message;
+      this.send(ex, err.status, `${err.message}\n`);
+      return;
+    }
+    ex.audit.error = errorMessage(err);
+    this.o.log.error({ err: errorMessage(err), route: ex.route }, 'boot request failed');
+    this.send(ex, 500, 'internal error; see the boot server log\n');
+  }
+
+  private finish(ex: Exchange, started: number): void {
+    const code = ex.res.statusCode;
+    if (code >= 500) this.stats.serverErrors++;
+    else if (code >= 400) this.stats.clientErrors++;
+    const seconds = (performance.now() - started) / 1000;
+    const counterKey = `${ex.route}\0${code}`;
+    let counter = this.requestCounters.get(counterKey);
+    if (!counter) this.requestCounters.set(counterKey, (counter = bootMetrics.requests.labels({ route: ex.route, code: String(code) })));
+    counter.inc();
+    let duration = this.durations.get(ex.route);
+    if (!duration) this.durations.set(ex.route, (duration = bootMetrics.duration.labels({ route: ex.route })));
+    duration.observe(seconds);
+    this.o.log.info({ route: ex.route, code, clientIP: ex.clientIP, ms: Math.round(seconds * 10_000) / 10, ...ex.audit }, 'boot request');
+  }
+
+  private count(what: 'scripts' | 'fallbacks' | 'rejected', key: string): void {
+    this.stats[what][key] = (this.stats[what][key] ?? 0) + 1;
+    if (what === 'scripts') bootMetrics.scripts.inc({ answer: key });
+  }
+
+  statistics(): BootStats & { assignments: { total: number; enabled: number; bootOnce: number }; inFlight: number; pendingStatusWrites: number } {
+    let total = 0;
+    let enabled = 0;
+    let bootOnce = 0;
+    for (const a of this.store.list<NodeBootAssignment>('NodeBootAssignment')) {
+      total++;
+      if (a.spec.state !== 'Disabled') enabled++;
+      if (a.spec.bootMode === 'Once') bootOnce++;
+    }
+    return { ...this.stats, assignments: { total, enabled, bootOnce }, inFlight: this.o.concurrency.current, pendingStatusWrites: this.o.recorder.pendingCount };
+  }
+}
+
+/** Strict query parsing: known keys only, each once, short values, valid percent-encoding. */
+function parseQuery(raw: string, allowed: readonly string[]): Query {
+  const out: Query = {};
+  if (raw === '') return out;
+  for (const pair of raw.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const key = eq < 0 ? pair : pair.slice(0, eq);
+    if (!allowed.includes(key)) {
+      throw new BadRequest(400, allowed.length === 0 ? 'this route takes no query parameters' : `unknown query parameter ${key.length > 32 ? `${key.slice(0, 32)}…` : key}; expected ${allowed.join(', ')}`);
+    }
+    if (key in out) throw new BadRequest(400, `query parameter ${key} is given more than once`);
+    let value: string;
+    try {
+      value = decodeURIComponent((eq < 0 ? '' : pair.slice(eq + 1)).replaceAll('+', ' '));
+    } catch {
+      throw new BadRequest(400, `query parameter ${key} is not valid percent-encoding`);
+    }
+    if (value.length > MAX_QUERY_VALUE) throw new BadRequest(400, `query parameter ${key} is longer than ${MAX_QUERY_VALUE} characters`);
+    out[key] = value;
+  }
+  return out;
+}
+
+function optional(query: Query, key: string, normalize: (v: string) => string | undefined, what: string): string | undefined {
+  const value = query[key];
+  if (value === undefined || value === '') return undefined;
+  const normalized = normalize(value);
+  if (normalized === undefined) throw new BadRequest(400, `query parameter ${key} must be ${what}`);
+  return normalized;
+}
