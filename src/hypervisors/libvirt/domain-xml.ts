@@ -91,6 +91,11 @@ export class DomainXml {
     return out;
   }
 
+  /** The slot of an existing drive by its libvirt target (sdb on SATA → sata1). */
+  slotOfTarget(dev: string): Slot | undefined {
+    return this.disks().find((d) => d.dev === dev)?.slot;
+  }
+
   private interfaces(): XmlElement[] {
     return childElements(this.devices, 'interface');
   }
@@ -174,7 +179,10 @@ export class DomainXml {
     for (const e of existing) {
       if (attr(e.el, 'device') === 'cdrom' && !wanted.some((d) => d.slot === e.slot)) removeChild(this.devices, e.el);
     }
-    this.setBootOrder(plan.bootOrder);
+    // Rewrite the boot configuration only when it differs: a domain that already boots in the
+    // planned order (legacy <os><boot> included) keeps its XML as it is.
+    const now = this.bootOrder(this.observe().devices);
+    if (now.length !== plan.bootOrder.length || now.some((slot, i) => slot !== plan.bootOrder[i])) this.setBootOrder(plan.bootOrder);
   }
 
   private addCdrom(slot: Slot, volume: string | undefined, existing: { slot: Slot; dev: string }[]): void {

@@ -196,6 +196,21 @@ function indentBefore(parent: XmlElement, index: number): string {
   return prev?.kind === 'text' && /^\s*$/.test(prev.text) ? prev.text : '';
 }
 
+/** Lays out a freshly built element (element children only) one child per line under `indent`. */
+function layOut(e: XmlElement, indent: string): void {
+  if (e.children.length === 0 || e.children.some((c) => c.kind !== 'element')) return;
+  const inner = `${indent}  `;
+  const children: XmlNode[] = [];
+  for (const c of e.children) {
+    layOut(c as XmlElement, inner);
+    children.push({ kind: 'text', text: `\n${inner}` }, c);
+  }
+  children.push({ kind: 'text', text: `\n${indent}` });
+  e.children = children;
+}
+
+const lastLine = (whitespace: string) => whitespace.slice(whitespace.lastIndexOf('\n') + 1);
+
 /**
  * Inserts `e` as a child of `parent` before the first child named in `before` (or last),
  * indented like its siblings so the document stays readable.
@@ -209,10 +224,12 @@ export function insertChild(parent: XmlElement, e: XmlElement, before: string[] 
     const last = siblings[siblings.length - 1];
     at = last ? elements.indexOf(last) + 1 : elements.length;
     const indent = last ? indentBefore(parent, elements.indexOf(last)) : '';
+    layOut(e, lastLine(indent));
     elements.splice(at, 0, ...(indent ? [{ kind: 'text' as const, text: indent }, e] : [e]));
     return;
   }
   const indent = indentBefore(parent, at);
+  layOut(e, lastLine(indent));
   elements.splice(at, 0, ...(indent ? [e, { kind: 'text' as const, text: indent }] : [e]));
 }
 
@@ -221,6 +238,7 @@ export function insertAfter(parent: XmlElement, ref: XmlElement, e: XmlElement):
   const i = parent.children.indexOf(ref);
   if (i < 0) return insertChild(parent, e);
   const indent = indentBefore(parent, i);
+  layOut(e, lastLine(indent));
   parent.children.splice(i + 1, 0, ...(indent ? [{ kind: 'text' as const, text: indent }, e] : [e]));
 }
 
