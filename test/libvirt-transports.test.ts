@@ -6,7 +6,7 @@
 // same.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
@@ -28,7 +28,7 @@ function relay(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
 }
 
-const pipeToDaemon = (socket: import('node:net').Socket) => {
+const pipeToDaemon = (socket: Socket) => {
   const daemon = connect({ path: SOCKET });
   socket.pipe(daemon).pipe(socket);
   socket.on('error', () => daemon.destroy());
