@@ -80,6 +80,8 @@ export class RpcConnection {
     this.slots = new Semaphore(options.maxInFlight);
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     stream.on('error', (err) => this.fail(new LibvirtConnectionError(`libvirt connection failed: ${err.message}`, { cause: err })));
+    // 'end' as well as 'close': a half-open duplex (an ssh pipe) may never close on its own.
+    stream.on('end', () => this.fail(new LibvirtConnectionError('libvirt connection closed by the daemon')));
     stream.on('close', () => this.fail(new LibvirtConnectionError('libvirt connection closed by the daemon')));
     this.keepaliveTimer = setInterval(() => this.keepalive(), Math.max(50, Math.floor(options.keepaliveIntervalMs / 2)));
     this.keepaliveTimer.unref();
