@@ -11,16 +11,14 @@ import { XdrWriter } from './xdr.js';
 
 /** Two connected in-memory streams: what one writes, the other reads. */
 function pair(): [Duplex, Duplex] {
-  let a!: Duplex;
-  let b!: Duplex;
+  const ends: Duplex[] = [];
   const make = (peer: () => Duplex) => new Duplex({
     read() {},
     write(chunk: Buffer, _enc, cb) { peer().push(chunk); cb(); },
     final(cb) { peer().push(null); cb(); },
   });
-  a = make(() => b);
-  b = make(() => a);
-  return [a, b];
+  ends.push(make(() => ends[1]!), make(() => ends[0]!));
+  return [ends[0]!, ends[1]!];
 }
 
 /** A scripted daemon: hands each packet it receives to `onPacket`, with a way to answer. */

@@ -130,12 +130,21 @@ export function sshDialer(target: { host: string; port?: number; user?: string; 
       const cleanup = () => rmSync(dir, { recursive: true, force: true });
       child.once('error', (err) => { cleanup(); reject(new LibvirtConnectionError(`cannot start ssh to ${target.host}: ${err.message}`, { cause: err })); });
       child.once('spawn', () => {
-        const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
-        child.once('exit', (code) => {
-          cleanup();
-          stream.destroy(new LibvirtConnectionError(`ssh to ${target.host} exited with ${code}: ${stderr.trim() || 'no message'}`));
+        // The stream ends when ssh exits, not when its stdout does: then a failed session
+        // (host key, auth) surfaces as an error carrying ssh's own message.
+        const stream = new Duplex({
+          read() { child.stdout.resume(); },
+          write(chunk: Buffer, _enc, cb) { child.stdin.write(chunk, cb); },
+          final(cb) { child.stdin.end(); cb(); },
+          destroy(err, cb) { child.kill(); cb(err); },
         });
-        stream.once('close', () => child.kill());
+        child.stdout.on('data', (d: Buffer) => { if (!stream.push(d)) child.stdout.pause(); });
+        child.stdin.on('error', () => undefined); // reported through exit below
+        child.once('close', (code) => {
+          cleanup();
+          if (code === 0) stream.push(null);
+          else stream.destroy(new LibvirtConnectionError(`ssh to ${target.host} exited with ${code}: ${stderr.trim() || 'no message'}`));
+        });
         resolve(stream);
       });
     }),
