@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LibvirtDriver } from '../src/hypervisors/libvirt/driver.js';
 import type { Plan } from '../src/planning/model.js';
+import { guestShell } from './support/guest-agent.js';
 import { eventually, uniqueName } from './support/kube.js';
 import { domainType, LIBVIRT_URI, removeDomain, testGuest, virsh, virshOk } from './support/libvirt.js';
 
@@ -29,9 +30,14 @@ beforeAll(async () => {
 </domain>`);
 });
 
+const diskVm = uniqueName('bp-grow');
+const diskVolume = `${diskVm}.qcow2`;
+
 afterAll(async () => {
   await driver?.close();
   await removeDomain(name);
+  await removeDomain(diskVm);
+  await virsh(['vol-delete', '--pool', 'default', diskVolume]);
   await virsh(['vol-delete', '--pool', 'default', iso]);
 });
 
@@ -72,4 +78,36 @@ describe('libvirt driver', () => {
     await eventually(async () => (await driver.readVm({ domainName: name }, signal()))?.power === 'Stopped', 'stopped');
     expect((await virshOk(['domstate', name])).trim()).toBe('shut off');
   }, 120_000);
+
+  it('reports disk sizes and grows a disk offline and online; shrinking is refused', async () => {
+    const MiB = 1024 * 1024;
+    const pool = await driver.client.lookupPool('default');
+    await driver.client.createVolume(pool, `<volume><name>${diskVolume}</name><capacity unit='MiB'>32</capacity><target><format type='qcow2'/></target></volume>`);
+    const guest = testGuest();
+    await driver.client.defineDomain(`<domain type='${domainType()}'>
+  <name>${diskVm}</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>${guest.kernel}</kernel><initrd>${guest.initrd}</initrd><cmdline>console=ttyS0 quiet</cmdline></os>
+  <devices>
+    <disk type='volume' device='disk'><driver name='qemu' type='qcow2'/><source pool='default' volume='${diskVolume}'/><target dev='vda' bus='virtio'/></disk>
+    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
+    <memballoon model='none'/>
+  </devices>
+</domain>`);
+    const ref = { domainName: diskVm };
+    expect(await driver.diskInfo(ref, signal())).toEqual([{ slot: 'virtio0', volume: `default/${diskVolume}`, capacityBytes: 32 * MiB, allocationBytes: expect.any(Number) as number }]);
+
+    await driver.growDisk(ref, 'virtio0', 48 * MiB, signal()); // stopped: the volume is resized
+    expect(await virshOk(['vol-info', '--pool', 'default', diskVolume, '--bytes'])).toMatch(new RegExp(`Capacity: +${48 * MiB} bytes`));
+
+    await driver.power(ref, 'start', signal());
+    const dom = await driver.client.lookupDomainByName(diskVm);
+    await eventually(async () => driver.client.agentCommand(dom, '{"execute":"guest-ping"}', 2), 'guest agent', 90_000, 1000);
+    await driver.growDisk(ref, 'virtio0', 64 * MiB, signal()); // running: qemu resizes, the guest sees it
+    await eventually(async () => (await guestShell(driver.client, dom, 'cat /sys/block/vda/size')).out.trim() === String((64 * MiB) / 512), 'guest sees 64 MiB');
+
+    await expect(driver.growDisk(ref, 'virtio0', 16 * MiB, signal())).rejects.toMatchObject({ code: 'ShrinkRefused' });
+    expect((await driver.diskInfo(ref, signal()))[0]!.capacityBytes).toBe(64 * MiB);
+    await expect(driver.growDisk(ref, 'virtio3', 128 * MiB, signal())).rejects.toMatchObject({ code: 'DiskNotFound' });
+    await driver.power(ref, 'stop', signal());
+  }, 180_000);
 });

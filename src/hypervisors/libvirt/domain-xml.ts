@@ -91,6 +91,11 @@ export class DomainXml {
     return out;
   }
 
+  /** The libvirt target (vda, hdc) of the drive at a slot. */
+  targetOfSlot(slot: Slot): string | undefined {
+    return this.disks().find((d) => d.slot === slot)?.dev;
+  }
+
   /** The slot of an existing drive by its libvirt target (sdb on SATA → sata1). */
   slotOfTarget(dev: string): Slot | undefined {
     return this.disks().find((d) => d.dev === dev)?.slot;

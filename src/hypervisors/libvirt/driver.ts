@@ -7,13 +7,13 @@ import type { Hypervisor } from '../../api/v1alpha1/hypervisor.js';
 import type { ObservedVm, Plan } from '../../planning/model.js';
 import type { SecretData } from '../../store/store.js';
 import {
-  DriverError, type ApplyOutcome, type HypervisorDriver, type HypervisorInventory, type PowerAction, type TaskStatus, type VmRef,
+  DriverError, type ApplyOutcome, type DiskInfo, type HypervisorDriver, type HypervisorInventory, type PowerAction, type TaskStatus, type VmRef,
 } from '../driver.js';
 import { DomainXml, type Power } from './domain-xml.js';
 import { LibvirtClient } from './rpc/client.js';
 import { LibvirtError } from './rpc/errors.js';
 import { DeviceModifyFlags, DomainXmlFlags, ErrorCode, StoragePoolState } from './rpc/protocol.js';
-import type { DomainRef } from './rpc/types.js';
+import type { DomainRef, VolumeRef } from './rpc/types.js';
 import { attr, parseXml } from './xml-tree.js';
 
 export interface LibvirtDriverOptions {
@@ -147,6 +147,67 @@ export class LibvirtDriver implements HypervisorDriver {
       throw driverError(`changing media live on ${dom.name} (rolled back the persistent config; live media already changed: ${swapped.join(', ') || 'none'})`, err);
     }
     return { appliedSteps: plan.steps.length, pending: pending.length > 0 ? [...new Set(pending)] : undefined };
+  }
+
+  /** The storage volume behind a disk: pool/volume, or the volume whose path the disk names. */
+  private async volumeOf(volume: string, signal: AbortSignal): Promise<VolumeRef> {
+    if (volume.startsWith('/')) return this.client.lookupVolumeByPath(volume, signal);
+    const slash = volume.indexOf('/');
+    return this.client.lookupVolume(await this.client.lookupPool(volume.slice(0, slash), signal), volume.slice(slash + 1), signal);
+  }
+
+  /**
+   * Sizes of one disk: from qemu while the domain runs (it knows the live size), else from the
+   * storage volume (libvirt cannot read block info of an inactive domain's volume disks).
+   */
+  private async sizes(dom: DomainRef, dev: string, volume: string | undefined, running: boolean, signal: AbortSignal): Promise<{ capacityBytes: number; allocationBytes: number }> {
+    if (running || !volume) return this.client.blockInfo(dom, dev, signal);
+    return this.client.volumeInfo(await this.volumeOf(volume, signal), signal);
+  }
+
+  private async running(dom: DomainRef, signal: AbortSignal): Promise<boolean> {
+    const { state } = await this.client.domainState(dom, signal);
+    return POWER[state] === 'Running' || POWER[state] === 'Paused';
+  }
+
+  async diskInfo(ref: VmRef, signal: AbortSignal): Promise<DiskInfo[]> {
+    const dom = await this.lookup(ref, signal);
+    if (!dom) throw new DriverError('VmNotFound', `domain ${ref.domainName} does not exist`);
+    try {
+      const doc = DomainXml.parse(await this.client.domainXml(dom, DomainXmlFlags.INACTIVE, signal));
+      const running = await this.running(dom, signal);
+      const out: DiskInfo[] = [];
+      for (const d of doc.observe().devices.filter((x) => x.kind === 'disk')) {
+        const { capacityBytes, allocationBytes } = await this.sizes(dom, doc.targetOfSlot(d.slot)!, d.volume, running, signal);
+        out.push({ slot: d.slot, ...(d.volume ? { volume: d.volume } : {}), capacityBytes, allocationBytes });
+      }
+      return out;
+    } catch (err) {
+      throw driverError(`reading the disks of ${dom.name}`, err);
+    }
+  }
+
+  async growDisk(ref: VmRef, slot: string, sizeBytes: number, signal: AbortSignal): Promise<void> {
+    const dom = await this.lookup(ref, signal);
+    if (!dom) throw new DriverError('VmNotFound', `domain ${ref.domainName} does not exist`);
+    const doc = DomainXml.parse(await this.client.domainXml(dom, DomainXmlFlags.INACTIVE, signal).catch((err: unknown) => { throw driverError(`reading domain ${dom.name}`, err); }));
+    const disk = doc.observe().devices.find((d) => d.slot === slot);
+    const dev = doc.targetOfSlot(slot);
+    if (!disk || disk.kind !== 'disk' || !dev) throw new DriverError('DiskNotFound', `domain ${dom.name} has no disk at ${slot}`);
+    try {
+      const running = await this.running(dom, signal);
+      const current = await this.sizes(dom, dev, disk.volume, running, signal);
+      if (sizeBytes < current.capacityBytes) {
+        throw new DriverError('ShrinkRefused', `disk ${slot} of ${dom.name} is ${current.capacityBytes} bytes; shrinking it to ${sizeBytes} would destroy data and is refused`);
+      }
+      if (sizeBytes === current.capacityBytes) return;
+      // Online, qemu grows the image and tells the guest; offline, the storage volume is resized.
+      if (running) await this.client.blockResize(dom, dev, sizeBytes, signal);
+      else if (disk.volume) await this.client.resizeVolume(await this.volumeOf(disk.volume, signal), sizeBytes, {}, signal);
+      else throw new DriverError('DiskNotResizable', `disk ${slot} of ${dom.name} has no storage volume to resize`);
+    } catch (err) {
+      throw driverError(`growing disk ${slot} of ${dom.name}`, err);
+    }
   }
 
   taskStatus(): Promise<TaskStatus> {

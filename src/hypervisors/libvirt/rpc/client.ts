@@ -301,6 +301,10 @@ export class LibvirtClient {
     return this.call(remote('STORAGE_VOL_LOOKUP_BY_NAME'), (w) => { writePool(w, pool); w.string(name); }, readVolume, signal);
   }
 
+  async lookupVolumeByPath(path: string, signal?: AbortSignal): Promise<VolumeRef> {
+    return this.call(remote('STORAGE_VOL_LOOKUP_BY_PATH'), (w) => w.string(path), readVolume, signal);
+  }
+
   async createVolume(pool: PoolRef, xml: string, flags = 0, signal?: AbortSignal): Promise<VolumeRef> {
     return this.call(remote('STORAGE_VOL_CREATE_XML'), (w) => { writePool(w, pool); w.string(xml).uint(flags); }, readVolume, signal);
   }
