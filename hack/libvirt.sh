@@ -30,7 +30,9 @@ mkdir -p /var/log/libvirt/qemu /var/run/libvirt /var/lib/libvirt/qemu /var/cache
 # The qemu processes run as root here: test images live in root-owned cache directories and the
 # machine has no other tenants. (Production hosts keep Debian's default libvirt-qemu user.)
 qemu_conf=/etc/libvirt/qemu.conf
-if ! grep -q '^# bootplane test host' "$qemu_conf"; then
+conf_changed=0
+if ! grep -q '^# bootplane test host' "$qemu_conf" 2>/dev/null; then
+  conf_changed=1
   printf '\n# bootplane test host\nuser = "root"\ngroup = "root"\ndynamic_ownership = 0\nremember_owner = 0\n' >>"$qemu_conf"
 fi
 
@@ -46,6 +48,11 @@ alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 if ! alive /var/run/virtlogd.pid; then
   echo "[libvirt] starting virtlogd"
   virtlogd --daemon --pid-file /var/run/virtlogd.pid
+fi
+if [ "$conf_changed" = 1 ] && alive /var/run/libvirtd.pid; then
+  echo "[libvirt] restarting libvirtd to read $qemu_conf"
+  kill "$(cat /var/run/libvirtd.pid)"
+  for _ in $(seq 1 40); do alive /var/run/libvirtd.pid || break; sleep 0.25; done
 fi
 if ! alive /var/run/libvirtd.pid; then
   echo "[libvirt] starting libvirtd"
