@@ -5,6 +5,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   'status-writes': () => import('./status-writes.js'),
   'proxmox-calls': () => import('./proxmox-calls.js'),
   'proxmox-converge': () => import('./proxmox-converge.js'),
+  'libvirt-op': () => import('./libvirt-op.js'),
 };
 
 const names = process.argv.slice(2);

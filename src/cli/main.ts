@@ -16,6 +16,7 @@ Usage:
   bootplane get [kind] --dir D   list objects of a standalone site, like kubectl get
   bootplane describe K/N --dir D spec, status, conditions and Events of one object
   bootplane plan proxmox [flags] print what bootplane would change on a VM (reads its config JSON)
+  bootplane plan libvirt [flags] the same for a libvirt domain (reads virsh dumpxml output)
   bootplane version              print the version
   bootplane help [command]       show help
 

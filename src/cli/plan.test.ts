@@ -76,7 +76,8 @@ describe('bootplane plan proxmox', () => {
     [['proxmox', '--config', 'debian-12-cloudinit-ide2.json', '--iso', 'local-lvm:vm-101-disk-0'], /is not a PVE ISO volume/],
     [['proxmox', '--config', 'debian-12-cloudinit-ide2.json', '--frobnicate'], /Unknown option '--frobnicate'/],
     [['proxmox', '--config', '-'], /--config -: Unexpected end of JSON input/],
-    [['libvirt', '--config', 'x'], /only proxmox/],
+    [['libvirt', '--config', 'x'], /Unknown option '--config'/],
+    [['xen', '--config', 'x'], /plan proxmox \(from a config\) or libvirt/],
   ])('%j is a usage error', (args, message) => {
     const result = run(args as string[], '');
     expect(result.code).toBe(PLAN_EXIT.usage);

@@ -5,10 +5,13 @@ import { parseArgs } from 'node:util';
 import { BootPreset, CloudInitPlacement, OsFamily } from '../api/v1alpha1/virtual-machine.js';
 import { observedVmFromPveConfig, PveConfigError, readMachineFacts, type PveVmConfig } from '../hypervisors/proxmox/config.js';
 import { planToPveWrites, PveWritesError } from '../hypervisors/proxmox/plan-writes.js';
+import { DomainXmlError } from '../hypervisors/libvirt/domain-xml.js';
+import { SlotError } from '../hypervisors/libvirt/slots.js';
 import { PropertyStringError } from '../hypervisors/proxmox/codecs/property-string.js';
 import type { DesiredIso, DesiredMedia, IsoPurpose, MachineFacts, ObservedVm } from '../planning/model.js';
 import { PlanRefused } from '../planning/model.js';
 import { planMedia } from '../planning/plan-media.js';
+import { planLibvirt } from './plan-libvirt.js';
 
 export const PLAN_EXIT = { ok: 0, usage: 2, refused: 3 } as const;
 
@@ -46,7 +49,9 @@ export interface PlanIo {
   stderr(text: string): void;
 }
 
-class UsageError extends Error {}
+/** A flag or input the user can fix: one line on stderr, exit code 2. */
+export class PlanUsageError extends Error {}
+const UsageError = PlanUsageError;
 
 const PURPOSES: readonly IsoPurpose[] = ['installer', 'drivers', 'answer', 'rescue'];
 
@@ -116,7 +121,8 @@ function plan(args: string[], io: PlanIo): number {
     io.stdout(PLAN_USAGE);
     return target === undefined ? PLAN_EXIT.usage : PLAN_EXIT.ok;
   }
-  if (target !== 'proxmox') throw new UsageError(`unknown hypervisor ${JSON.stringify(target)}: only proxmox can be planned from a config file`);
+  if (target === 'libvirt') return planLibvirt(rest, io);
+  if (target !== 'proxmox') throw new UsageError(`unknown hypervisor ${JSON.stringify(target)}: plan proxmox (from a config) or libvirt (from domain XML)`);
   const { values } = parseArgs({
     args: rest,
     strict: true,
@@ -182,7 +188,7 @@ export function runPlan(args: string[], io: PlanIo): number {
       io.stderr(`bootplane plan: refused: ${err.message}\n`);
       return PLAN_EXIT.refused;
     }
-    if (err instanceof UsageError || err instanceof PveConfigError || err instanceof PveWritesError || err instanceof PropertyStringError
+    if (err instanceof UsageError || err instanceof SlotError || err instanceof DomainXmlError || err instanceof PveConfigError || err instanceof PveWritesError || err instanceof PropertyStringError
       || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
       io.stderr(`bootplane plan: ${err.message}\n`);
       return PLAN_EXIT.usage;

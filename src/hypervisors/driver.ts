@@ -34,6 +34,15 @@ export interface TaskStatus {
   progressPercent?: number;
 }
 
+export interface DiskInfo {
+  slot: string;
+  volume?: string;
+  /** Virtual size the guest sees. */
+  capacityBytes: number;
+  /** Space the image takes on its storage. */
+  allocationBytes: number;
+}
+
 export type PowerAction = 'start' | 'stop' | 'shutdown' | 'reboot';
 
 export interface IsoVolumeInfo {
@@ -70,6 +79,10 @@ export interface HypervisorDriver {
    * volume it will become and the task to poll; an identical file already there ends the task OK.
    */
   downloadIso?(request: IsoDownloadRequest, signal: AbortSignal): Promise<{ volume: string; task?: string }>;
+  /** Virtual size and allocation of each disk (not CD-ROMs). Optional: drivers without it omit it. */
+  diskInfo?(ref: VmRef, signal: AbortSignal): Promise<DiskInfo[]>;
+  /** Grows a disk to sizeBytes (online when the VM runs); a smaller size is refused (code ShrinkRefused). */
+  growDisk?(ref: VmRef, slot: string, sizeBytes: number, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 
