@@ -7,12 +7,13 @@ import { benchClient } from './fixtures.js';
 import { converged, counter, quiet, setUpProxmoxBench, startController, tearDownProxmoxBench, waitFor } from './proxmox-fixture.js';
 import { report } from './report.js';
 
-const VMS = Number(process.env.BENCH_VMS ?? 1000);
+const WANTED = Number(process.env.BENCH_VMS ?? 1000);
 const RESYNC_SECONDS = 20;
 
 export async function run(): Promise<void> {
   const client = await benchClient(32);
-  const bench = await setUpProxmoxBench(client, VMS);
+  const bench = await setUpProxmoxBench(client, WANTED);
+  const VMS = bench.count;
   try {
     await startController(bench, RESYNC_SECONDS);
     await waitFor('every VM converged on the simulator', () => converged(bench));

@@ -11,12 +11,13 @@ import { converged, counter, setUpProxmoxBench, startController, tearDownProxmox
 import { report } from './report.js';
 import { measureStatusWrites } from './status-writes.js';
 
-const VMS = Number(process.env.BENCH_VMS ?? 1000);
+const WANTED = Number(process.env.BENCH_VMS ?? 1000);
 
 export async function run(): Promise<void> {
-  const ceiling = await measureStatusWrites(1000, 32, VMS);
+  const ceiling = await measureStatusWrites(1000, 32, WANTED);
   const client = await benchClient(32);
-  const bench = await setUpProxmoxBench(client, VMS);
+  const bench = await setUpProxmoxBench(client, WANTED);
+  const VMS = bench.count;
   try {
     const writesBefore = await counter(statusMetrics.writes, {});
     const started = performance.now();

@@ -23,8 +23,11 @@ export interface ProxmoxBench {
   count: number;
 }
 
-export async function setUpProxmoxBench(client: KubeClient, count: number): Promise<ProxmoxBench> {
-  await ensureVms(client, count);
+export async function setUpProxmoxBench(client: KubeClient, wanted: number): Promise<ProxmoxBench> {
+  await ensureVms(client, wanted);
+  // Every bench VM names bench-pve: the simulator gets one for each that exists, not fewer.
+  const existing = await client.request<{ items: unknown[] }>(collectionPath(bootplaneResource('VirtualMachine'), BENCH_NAMESPACE), { query: { labelSelector: 'bench.bootplane.io/set=scale' }, timeoutMs: 120_000 });
+  const count = Math.max(wanted, existing.items.length);
   const sim = new PveSimulator({ nodes: ['pve0', 'pve1', 'pve2', 'pve3'] });
   sim.auth.addToken(TOKEN_ID, TOKEN_SECRET);
   sim.cluster.addIso(ISO_VOLUME);
@@ -62,7 +65,7 @@ export async function setUpProxmoxBench(client: KubeClient, count: number): Prom
 }
 
 export async function startController(bench: ProxmoxBench, resyncSeconds = 0): Promise<void> {
-  bench.controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', concurrency: 16, resyncSeconds }), silentLogger());
+  bench.controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0', concurrency: 16, resyncSeconds }), silentLogger());
 }
 
 /** Every simulated VM has the ISO attached and the cloud-init drive moved to SCSI (debian, auto). */

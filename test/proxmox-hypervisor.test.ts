@@ -8,6 +8,7 @@ import { PveSimulator } from '../src/hypervisors/proxmox/simulator/server.js';
 import { runController, type RunningController } from '../src/main.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { condition, createNamespace, eventually, getJson, kubectl, kubectlOk, uniqueName } from './support/kube.js';
+import { KUBECONFIG } from './support/paths.js';
 
 const TOKEN_ID = 'root@pam!bootplane';
 const TOKEN_SECRET = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
@@ -33,7 +34,7 @@ beforeAll(async () => {
   ns = await createNamespace('pvehv');
   await kubectlOk(['create', 'secret', 'generic', 'pve-token', '-n', ns, `--from-literal=tokenId=${TOKEN_ID}`, `--from-literal=tokenSecret=${TOKEN_SECRET}`, `--from-literal=ca.crt=${sim.certificate.cert}`]);
   await kubectlOk(['create', 'secret', 'generic', 'pve-login', '-n', ns, '--from-literal=username=bootplane@pve', `--from-literal=password=${PASSWORD}`, `--from-literal=ca.crt=${sim.certificate.cert}`]);
-  controller = await runController(parseControllerConfig({ kubeconfig: process.env.KUBECONFIG ?? (await import('./support/paths.js')).KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0' }), silentLogger());
+  controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0' }), silentLogger());
 });
 
 afterAll(async () => {

@@ -43,7 +43,7 @@ spec:
   tls: {caSecretKey: ca.crt}
   requestTimeoutSeconds: 5
 `);
-  controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0' }), silentLogger());
+  controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0' }), silentLogger());
 });
 
 afterEach(() => {
@@ -52,9 +52,11 @@ afterEach(() => {
 });
 
 afterAll(async () => {
+  // Deleted while the controller runs, so finalizers detach what was attached and let go.
+  await kubectl(['delete', 'isoattachments,virtualmachines', '--all', '-n', ns, '--timeout=120s']);
+  await kubectl(['delete', 'hv', hv, '--timeout=60s']);
   await controller?.stop();
   await kubectl(['delete', 'namespace', ns, '--wait=false']);
-  await kubectl(['delete', 'hv', hv, '--wait=false']);
   await sim?.stop();
   files?.close();
 });

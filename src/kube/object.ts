@@ -48,3 +48,19 @@ export function slim<T extends KubeObject>(obj: T): T {
   }
   return obj;
 }
+
+/**
+ * True when an update changed nothing but status (the controller's own write coming back):
+ * such an update is no reason to reconcile the object again. Spec (generation), labels,
+ * annotations, finalizers and deletion all count as changes.
+ */
+export function onlyStatusChanged(old: KubeObject | undefined, obj: KubeObject): boolean {
+  if (!old) return false;
+  const a = old.metadata;
+  const b = obj.metadata;
+  return a.generation === b.generation
+    && a.deletionTimestamp === b.deletionTimestamp
+    && JSON.stringify(a.labels ?? {}) === JSON.stringify(b.labels ?? {})
+    && JSON.stringify(a.annotations ?? {}) === JSON.stringify(b.annotations ?? {})
+    && JSON.stringify(a.finalizers ?? []) === JSON.stringify(b.finalizers ?? []);
+}

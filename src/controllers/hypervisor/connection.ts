@@ -37,3 +37,22 @@ export async function connectToHypervisor(store: ResourceStore, drivers: DriverP
   if (!driver) return fail('DriverNotAvailable', `This bootplane build has no ${spec.data.type} driver.`);
   return { ok: true, hypervisor: { ...hv, spec: spec.data }, driver };
 }
+
+/**
+ * One change listener per dependant key: the store keeps every listener it is given, so a new
+ * closure per reconcile would pile up (and all fire on a Secret change).
+ */
+export class SecretListeners {
+  private readonly listeners = new Map<string, () => void>();
+
+  constructor(private readonly enqueue: (key: string) => void) {}
+
+  for(key: string): () => void {
+    let listener = this.listeners.get(key);
+    if (!listener) {
+      listener = () => this.enqueue(key);
+      this.listeners.set(key, listener);
+    }
+    return listener;
+  }
+}

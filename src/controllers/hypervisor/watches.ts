@@ -2,10 +2,14 @@
 // going away (a blocked deletion may now proceed).
 import type { ObjectSource } from '../../kube/source.js';
 import type { KubeObject } from '../../kube/object.js';
-import { keyOf } from '../../kube/object.js';
+import { keyOf, onlyStatusChanged } from '../../kube/object.js';
 
 export function watchHypervisors(enqueue: (key: string) => void, hypervisors: ObjectSource, vms: ObjectSource): void {
-  hypervisors.on((_event, obj) => enqueue(keyOf(obj)));
+  // Its own status writes (a new lastInventoryTime on every pass) must not start another pass.
+  hypervisors.on((event, obj, old) => {
+    if (event === 'update' && onlyStatusChanged(old, obj)) return;
+    enqueue(keyOf(obj));
+  });
   vms.on((event, obj) => {
     if (event !== 'delete') return;
     const ref = (obj.spec as { hypervisorRef?: { name?: string } } | undefined)?.hypervisorRef?.name;

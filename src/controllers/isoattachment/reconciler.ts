@@ -15,7 +15,7 @@ import { hasFinalizer } from '../../kube/finalizers.js';
 import { keyOf, type ObjectKey } from '../../kube/object.js';
 import { metaTime } from '../../kube/time.js';
 import type { ResourceStore } from '../../store/store.js';
-import { connectToHypervisor } from '../hypervisor/connection.js';
+import { connectToHypervisor, SecretListeners } from '../hypervisor/connection.js';
 import { isEjected } from '../virtualmachine/status.js';
 import { attachedCondition, attachedSlot, downloadFilename, readyCondition } from './status.js';
 
@@ -30,6 +30,8 @@ export class IsoAttachmentReconciler implements Reconciler {
     private readonly enqueue: (key: string) => void,
     private readonly enqueueVm: (key: string) => void,
   ) {}
+
+  private readonly secretListeners = new SecretListeners((key) => this.enqueue(key));
 
   async reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const iso = this.store.get<IsoAttachment>('IsoAttachment', `${key.namespace}/${key.name}`);
@@ -53,7 +55,7 @@ export class IsoAttachmentReconciler implements Reconciler {
       return; // the VM watch brings us back
     }
     const updates: ConditionUpdate[] = [{ type: 'VmFound', status: 'True', reason: 'Found', message: `Attaches to VirtualMachine ${vm.metadata.name}.` }];
-    const connection = await connectToHypervisor(this.store, this.drivers, vm.spec.hypervisorRef.name, () => this.enqueue(keyOf(iso)));
+    const connection = await connectToHypervisor(this.store, this.drivers, vm.spec.hypervisorRef.name, this.secretListeners.for(keyOf(iso)));
     if (!connection.ok) return this.write(iso, [...updates, connection.condition], { phase: 'Pending' }, RETRY_MS);
     updates.push({ type: 'HypervisorReady', status: 'True', reason: 'Connected', message: `Hypervisor ${vm.spec.hypervisorRef.name} is configured.` });
     const ref: VmRef = vm.spec.proxmox ? { node: vm.spec.proxmox.node, vmid: vm.spec.proxmox.vmid } : { domainName: vm.spec.libvirt?.domainName };

@@ -20,7 +20,7 @@ import { PlanRefused, type ObservedVm, type Plan, type Step } from '../../planni
 import { planMedia } from '../../planning/plan-media.js';
 import { describeStep, rollbackSteps } from '../../planning/steps.js';
 import type { ResourceStore } from '../../store/store.js';
-import { connectToHypervisor } from '../hypervisor/connection.js';
+import { connectToHypervisor, SecretListeners } from '../hypervisor/connection.js';
 import { FORCE_DELETE_ANNOTATION } from '../hypervisor/status.js';
 import { desiredMedia, installStatus, observedStatus, readyCondition, restartRequiredCondition, stepsInEffect } from './status.js';
 import { VM_INDEX } from './watches.js';
@@ -40,6 +40,8 @@ export class VirtualMachineReconciler implements Reconciler {
     private readonly drivers: DriverPool,
     private readonly enqueue: (key: string) => void,
   ) {}
+
+  private readonly secretListeners = new SecretListeners((key) => this.enqueue(key));
 
   async reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const vm = this.store.get<VirtualMachine>('VirtualMachine', `${key.namespace}/${key.name}`);
@@ -66,7 +68,7 @@ export class VirtualMachineReconciler implements Reconciler {
     }
     const desiredVm: VirtualMachine = { ...vm, spec: spec.data };
 
-    const connection = await connectToHypervisor(this.store, this.drivers, spec.data.hypervisorRef.name, () => this.enqueue(keyOf(vm)));
+    const connection = await connectToHypervisor(this.store, this.drivers, spec.data.hypervisorRef.name, this.secretListeners.for(keyOf(vm)));
     if (!connection.ok) {
       if (deleting && ['HypervisorNotFound', 'DriverNotAvailable', 'HypervisorInvalid'].includes(connection.condition.reason)) {
         await this.store.removeFinalizer('VirtualMachine', vm); // nothing left to hand back

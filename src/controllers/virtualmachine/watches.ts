@@ -1,7 +1,7 @@
 // What makes a VirtualMachine reconcile: its own changes, changes to its IsoAttachments (a new
 // source is ready, one is ejected or deleted), and its Hypervisor's (connection or safe mode).
 import type { ObjectSource } from '../../kube/source.js';
-import { keyOf, type KubeObject } from '../../kube/object.js';
+import { keyOf, onlyStatusChanged, type KubeObject } from '../../kube/object.js';
 import type { ResourceStore } from '../../store/store.js';
 import { HYPERVISOR_INDEX } from '../hypervisor/reconciler.js';
 
@@ -14,7 +14,10 @@ export function vmOfAttachment(obj: KubeObject): string[] {
 }
 
 export function watchVirtualMachines(enqueue: (key: string) => void, store: ResourceStore, vms: ObjectSource, attachments: ObjectSource, hypervisors: ObjectSource): void {
-  vms.on((_event, obj) => enqueue(keyOf(obj)));
+  vms.on((event, obj, old) => {
+    if (event === 'update' && onlyStatusChanged(old, obj)) return; // our own status write
+    enqueue(keyOf(obj));
+  });
   attachments.on((_event, obj) => { for (const key of vmOfAttachment(obj)) enqueue(key); });
   // A Hypervisor's status changes on every inventory; its VMs care only about its spec (safe
   // mode, endpoint, credentials) and whether it is reachable.

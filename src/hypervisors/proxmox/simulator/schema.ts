@@ -78,6 +78,16 @@ function expandIndexed(props: Record<string, PropertySchema>): Record<string, Pr
   return out;
 }
 
+const expanded = new WeakMap<Record<string, PropertySchema>, Record<string, PropertySchema>>();
+function expandedOnce(props: Record<string, PropertySchema>): Record<string, PropertySchema> {
+  let out = expanded.get(props);
+  if (!out) {
+    out = expandIndexed(props);
+    expanded.set(props, out);
+  }
+  return out;
+}
+
 export interface Route {
   template: string;
   method: MethodSchema;
@@ -299,7 +309,7 @@ export function validateReturn(schema: PropertySchema | undefined, value: unknow
     }
     case 'object': {
       if (typeof value !== 'object' || Array.isArray(value)) return [`${at}: expected object`];
-      const props = schema.properties ? expandIndexed(schema.properties) : {};
+      const props = schema.properties ? expandedOnce(schema.properties) : {};
       const obj = value as Record<string, unknown>;
       const problems: string[] = [];
       for (const [k, s] of Object.entries(props)) {
