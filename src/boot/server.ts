@@ -336,7 +336,13 @@ export class BootServer {
     const vendor = query.vendor ?? '';
     if (!this.o.networkConfig) throw new BadRequest(404, 'network configuration rendering is not available');
     const assignments = [...this.store.list<NodeBootAssignment>('NodeBootAssignment')].filter((a) => a.spec.state !== 'Disabled');
-    const rendered = this.o.networkConfig(vendor, assignments, this.serverUrl(ex));
+    let rendered: ReturnType<NetworkConfigRenderer>;
+    try {
+      rendered = this.o.networkConfig(vendor, assignments, this.serverUrl(ex));
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'DhcpConfigError') throw err;
+      throw new BadRequest(409, `the DHCP configuration cannot be rendered: ${errorMessage(err)} (set --boot-advertise-url to http://<IPv4>:<port>, or use bootplane render dhcp)`);
+    }
     if (!rendered) throw new BadRequest(400, 'query parameter vendor must be one of mikrotik, dnsmasq, isc, kea');
     return this.send(ex, 200, rendered.body, rendered.contentType);
   }

@@ -5,11 +5,13 @@ import { readFileSync } from 'node:fs';
 import { fromEnvironment, parseControllerConfig, ControllerConfig } from '../config/config.js';
 import { runController } from '../main.js';
 import { createLogger } from '../observability/logger.js';
+import { RENDER_DHCP_USAGE, renderDhcp, UsageError } from './render-dhcp.js';
 
 const USAGE = `bootplane — owns how machines boot
 
 Usage:
   bootplane controller [flags]   run the operator against a Kubernetes API server
+  bootplane render dhcp [flags]  print DHCP configuration for network boot (MikroTik, dnsmasq, ISC, Kea)
   bootplane version              print the version
   bootplane help [command]       show help
 
@@ -95,6 +97,19 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       return controller(rest);
+    case 'render':
+      if (rest[0] !== 'dhcp' || rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(RENDER_DHCP_USAGE);
+        return rest[0] === 'dhcp' ? 0 : 2;
+      }
+      try {
+        await renderDhcp(rest.slice(1), (text) => process.stdout.write(text));
+        return 0;
+      } catch (err) {
+        if (!(err instanceof UsageError) && !(err instanceof TypeError && 'code' in err)) throw err;
+        process.stderr.write(`bootplane render dhcp: ${err.message}\n`);
+        return 2;
+      }
     case 'version':
     case '--version':
       process.stdout.write(`bootplane ${version()}\n`);
