@@ -2,6 +2,8 @@
 # Installs the Debian packages the tests need (idempotent; only missing packages are fetched).
 set -euo pipefail
 packages=(ca-certificates curl openssl git
+  # Argo CD health checks are tested with a Lua interpreter
+  lua5.4
   # network boot: iPXE binaries and ROMs, qemu for the PXE proof, DHCP servers to validate
   # generated configs, a TFTP client, a load generator for the ipxe benchmark
   ipxe ipxe-qemu qemu-system-x86 dnsmasq-base isc-dhcp-server kea-dhcp4-server tftp-hpa wrk)

@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 hack/control-plane.sh up
 eval "$(hack/control-plane.sh env)"
 export KUBECONFIG
-kubectl apply --server-side --force-conflicts -f crds/ >/dev/null
+kubectl apply --server-side --force-conflicts -k crds/ >/dev/null
 kubectl wait --for=condition=Established --timeout=60s crd -l app.kubernetes.io/part-of=bootplane >/dev/null
 kubectl create namespace bootplane-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 cat <<MSG

@@ -6,12 +6,16 @@ import { fromEnvironment, parseControllerConfig, ControllerConfig } from '../con
 import { runController } from '../main.js';
 import { createLogger } from '../observability/logger.js';
 import { RENDER_DHCP_USAGE, renderDhcp, UsageError } from './render-dhcp.js';
+import { describe, DESCRIBE_USAGE } from './describe.js';
+import { get, GET_USAGE } from './get.js';
 
 const USAGE = `bootplane — owns how machines boot
 
 Usage:
   bootplane controller [flags]   run the operator against a Kubernetes API server
   bootplane render dhcp [flags]  print DHCP configuration for network boot (MikroTik, dnsmasq, ISC, Kea)
+  bootplane get [kind] --dir D   list objects of a standalone site, like kubectl get
+  bootplane describe K/N --dir D spec, status, conditions and Events of one object
   bootplane version              print the version
   bootplane help [command]       show help
 
@@ -110,6 +114,12 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`bootplane render dhcp: ${err.message}\n`);
         return 2;
       }
+    case 'get':
+      if (rest.includes('--help') || rest.includes('-h')) return void process.stdout.write(GET_USAGE), 0;
+      return get(rest);
+    case 'describe':
+      if (rest.includes('--help') || rest.includes('-h')) return void process.stdout.write(DESCRIBE_USAGE), 0;
+      return describe(rest);
     case 'version':
     case '--version':
       process.stdout.write(`bootplane ${version()}\n`);

@@ -64,6 +64,12 @@ export interface DesiredMedia {
   cloudInit?: { placement: CloudInitPlacement };
   /** ISOs that should be attached now (ejected ones are simply absent). */
   isos: DesiredIso[];
+  /**
+   * ISOs to take out: ones bootplane attached that are now ejected or deleted (from the
+   * IsoAttachment's status). Only a CD-ROM still holding exactly this volume at this slot is
+   * detached; other media on the VM that bootplane does not manage are left alone.
+   */
+  eject?: { slot: Slot; volume: string }[];
   bootOrder?: { preset?: BootPreset; devices?: Slot[] };
   /** Boot from the network first (an active NodeBootAssignment for this VM). */
   networkFirst?: boolean;

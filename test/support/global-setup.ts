@@ -7,6 +7,6 @@ import { KUBECONFIG, ROOT } from './paths.js';
 export default function setup(): void {
   execFileSync(join(ROOT, 'hack', 'control-plane.sh'), ['up'], { stdio: 'inherit' });
   const env = { ...process.env, KUBECONFIG };
-  execFileSync('kubectl', ['apply', '--server-side', '--force-conflicts', '-f', join(ROOT, 'crds')], { stdio: 'inherit', env });
+  execFileSync('kubectl', ['apply', '--server-side', '--force-conflicts', '-k', join(ROOT, 'crds')], { stdio: 'inherit', env });
   execFileSync('kubectl', ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=bootplane'], { stdio: 'inherit', env });
 }

@@ -1,0 +1,23 @@
+# bootplane controller image: Node 24 on distroless, non-root, production dependencies only,
+# with Debian's iPXE binaries for the TFTP first hop.
+FROM node:24-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
+
+FROM debian:bookworm-slim AS ipxe
+RUN apt-get update && apt-get install -y --no-install-recommends ipxe && rm -rf /var/lib/apt/lists/*
+
+FROM gcr.io/distroless/nodejs24-debian12:nonroot
+WORKDIR /app
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY --from=ipxe /usr/lib/ipxe/undionly.kpxe /usr/lib/ipxe/ipxe.efi /usr/lib/ipxe/snponly.efi /usr/lib/ipxe/
+USER 65532:65532
+EXPOSE 8080 8081 8082
+ENTRYPOINT ["/nodejs/bin/node", "/app/dist/src/cli/main.js"]
+CMD ["controller"]
