@@ -1,6 +1,7 @@
 // Network boot against the real control plane: BootProfile and NodeBootAssignment created with
 // kubectl, the reconcilers' conditions, the boot server answering from its caches, the boot
 // recorded in status, and boot once turning the next boot into local boot until re-armed.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseControllerConfig } from '../src/config/config.js';
 import { runController, type RunningController } from '../src/main.js';
@@ -9,6 +10,11 @@ import { condition, createNamespace, eventually, getJson, kubectl, kubectlOk } f
 import { KUBECONFIG } from './support/paths.js';
 import { freePort } from './support/ports.js';
 
+// MACs of their own per run: the MAC index spans namespaces, and this control plane has no
+// namespace controller, so assignments of earlier runs stay behind.
+const prefix = `52:54:00:${randomBytes(2).toString('hex').replace(/(..)(..)/, '$1:$2')}`;
+const MAC_A = `${prefix}:01`;
+const MAC_B = `${prefix}:02`;
 let controller: RunningController;
 let ns: string;
 let base: string;
@@ -59,7 +65,7 @@ apiVersion: bootplane.io/v1alpha1
 kind: NodeBootAssignment
 metadata: {name: node-a}
 spec:
-  mac: "52:54:00:AA:00:01"
+  mac: "${MAC_A.toUpperCase()}"
   hostname: node-a
   profileRef: {name: installer}
   parameters: {release: "2.1"}
@@ -67,14 +73,14 @@ spec:
 `);
     await eventually(async () => (await condition(`nodebootassignment/node-a`, 'Ready', ns))?.status === 'True', 'assignment Ready');
     const ready = await status('node-a');
-    expect(ready.macAddresses).toEqual(['52:54:00:aa:00:01']);
+    expect(ready.macAddresses).toEqual([MAC_A]);
     expect(ready.profileScriptHash).toMatch(/^[0-9a-f]{64}$/);
     await eventually(async () => (await condition(`bootprofile/installer`, 'Ready', ns))?.status === 'True', 'profile Ready');
     expect((await getJson<{ status?: { assignments?: number } }>(['get', 'bootprofile', 'installer', '-n', ns])).status?.assignments).toBe(1);
 
     const chain = await fetchText('/boot.ipxe');
     expect(chain.body).toContain('/ipxe?mac=${net0/mac}');
-    const first = await fetchText('/ipxe?mac=52:54:00:aa:00:01&uuid=&arch=x86_64&platform=pcbios');
+    const first = await fetchText(`/ipxe?mac=${MAC_A}&uuid=&arch=x86_64&platform=pcbios`);
     expect(first.status).toBe(200);
     expect(first.body).toContain('echo installing 2.1 on node-a');
 
@@ -85,13 +91,13 @@ spec:
     expect(recorded.lastBoot).toMatchObject({ clientIP: '127.0.0.1', firmware: 'pcbios' });
     expect(recorded.lastBoot?.scriptHash).toMatch(/^[0-9a-f]{64}$/);
 
-    const second = await fetchText('/ipxe?mac=52:54:00:aa:00:01&uuid=&arch=x86_64&platform=pcbios');
+    const second = await fetchText(`/ipxe?mac=${MAC_A}&uuid=&arch=x86_64&platform=pcbios`);
     expect(second.body).toContain('nothing to network-boot');
     expect(second.body).not.toContain('installing');
 
     await kubectlOk(['patch', 'nodebootassignment', 'node-a', '-n', ns, '--type=merge', '-p', '{"spec":{"bootOnceEpoch":1}}']);
     const rearmed = await eventually(async () => {
-      const r = await fetchText('/ipxe?mac=52:54:00:aa:00:01');
+      const r = await fetchText(`/ipxe?mac=${MAC_A}`);
       return r.body.includes('installing') && r;
     }, 're-armed assignment boots its profile again');
     expect(rearmed.status).toBe(200);
@@ -112,7 +118,7 @@ apiVersion: bootplane.io/v1alpha1
 kind: NodeBootAssignment
 metadata: {name: node-b}
 spec:
-  mac: "52:54:00:aa:00:02"
+  mac: "${MAC_B}"
   profileRef: {name: needs-token}
 `);
     const rendered = await eventually(async () => {
@@ -121,7 +127,7 @@ spec:
     }, 'Rendered=False');
     expect(rendered.message).toContain('{{joinUrl}}');
     expect((await condition(`nodebootassignment/node-b`, 'Ready', ns))?.status).toBe('False');
-    const r = await fetchText('/ipxe?mac=52:54:00:aa:00:02');
+    const r = await fetchText(`/ipxe?mac=${MAC_B}`);
     expect(r.status).toBe(500);
     expect(r.body).toContain('parameter joinUrl');
   });
