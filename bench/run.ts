@@ -1,6 +1,7 @@
 // `npm run bench -- <name> [<name>...]`: runs benchmarks by name; each prints JSON lines.
 const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   queue: () => import('./queue.js'),
+  ipxe: () => import('./ipxe.js'),
   'informer-memory': () => import('./informer-memory.js'),
   'status-writes': () => import('./status-writes.js'),
 };

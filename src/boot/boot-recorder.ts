@@ -98,6 +98,8 @@ export class BootRecorder {
       while (next < entries.length) {
         const [key, entry] = entries[next++]!;
         await this.writeOne(key, entry);
+        // Give waiting requests a turn between writes, even with a store that answers at once.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }));
   }

@@ -69,6 +69,9 @@ interface Exchange {
 
 type Query = Record<string, string>;
 
+/** A decision with its body already encoded: the hot path writes bytes, not strings. */
+type CachedAnswer = BootAnswer & { bytes?: Buffer };
+
 export interface BootStats {
   requests: number;
   scripts: Record<string, number>;
@@ -81,7 +84,8 @@ export interface BootStats {
 }
 
 export class BootServer {
-  private readonly scriptCache = new Map<string, BootAnswer>();
+  private readonly scriptCache = new Map<string, CachedAnswer>();
+  private readonly chainScripts = new Map<string, Buffer>();
   private readonly stats: BootStats = { requests: 0, scripts: {}, bootsByProfile: {}, fallbacks: {}, renderFailures: 0, clientErrors: 0, serverErrors: 0, rejected: {} };
   private readonly requestCounters = new Map<string, { inc(): void }>();
   private readonly durations = new Map<string, { observe(v: number): void }>();
@@ -107,13 +111,13 @@ export class BootServer {
     const ex: Exchange = { req, res, clientIP, route: 'unknown', audit: {} };
     this.stats.requests++;
     let acquired = false;
-    res.once('close', () => {
+    const complete = () => {
       if (acquired) {
         this.o.concurrency.release();
         bootMetrics.inFlight.dec();
       }
       this.finish(ex, started);
-    });
+    };
     try {
       if (!this.o.allowlist.allows(clientIP)) throw this.reject('allowlist', new BadRequest(403, 'this client address is not in the boot server\'s allowlist'));
       const wait = this.o.rateLimiter.take(clientIP);
@@ -122,10 +126,17 @@ export class BootServer {
       acquired = true;
       bootMetrics.inFlight.inc();
       const done = this.route(ex);
-      if (done) done.catch((err: unknown) => this.fail(ex, err));
+      if (done) {
+        // Streamed answers (assets, Secrets) are done when the socket is done with them.
+        res.once('close', complete);
+        done.catch((err: unknown) => this.fail(ex, err));
+        return;
+      }
     } catch (err) {
       this.fail(ex, err);
     }
+    // Scripts are answered synchronously: the whole response is written by now.
+    complete();
   }
 
   /** Every route, in one place. Synchronous routes return undefined; streaming ones a promise. */
@@ -141,7 +152,13 @@ export class BootServer {
     if (path === '/boot.ipxe') {
       ex.route = 'chain';
       parseQuery(rawQuery, []);
-      return this.send(ex, 200, buildChainScript(this.serverUrl(ex)));
+      const serverUrl = this.serverUrl(ex);
+      let chain = this.chainScripts.get(serverUrl);
+      if (!chain) {
+        if (this.chainScripts.size > 1024) this.chainScripts.clear();
+        this.chainScripts.set(serverUrl, (chain = Buffer.from(buildChainScript(serverUrl))));
+      }
+      return this.send(ex, 200, chain);
     }
     if (path === '/ipxe' || path === '/boot/menu.ipxe') {
       ex.route = 'machine';
@@ -206,11 +223,11 @@ export class BootServer {
           arch: query.arch || undefined,
           consumedEpoch: answer.consumesBootOnce ? (assignment!.spec.bootOnceEpoch ?? 0) : undefined,
         });
-        return this.send(ex, 200, answer.script);
+        return this.send(ex, 200, answer.bytes ?? answer.script);
       }
       case 'localBoot':
         if (answer.script === undefined) throw new BadRequest(404, 'this machine has used its one network boot; boot it from its disk');
-        return this.send(ex, 200, answer.script);
+        return this.send(ex, 200, answer.bytes ?? answer.script);
       case 'fallback':
         return this.answerFallback(ex, answer.reason, firmware, serverUrl);
       case 'renderError':
@@ -222,18 +239,20 @@ export class BootServer {
     }
   }
 
-  private answerFor(assignment: NodeBootAssignment | undefined, profile: BootProfile | undefined, facts: MachineFacts): BootAnswer {
+  private answerFor(assignment: NodeBootAssignment | undefined, profile: BootProfile | undefined, facts: MachineFacts): CachedAnswer {
     if (!assignment || !profile) return decideBoot(assignment, profile, facts);
     const signed = Boolean(assignment.spec.ignitionSecretRef || assignment.spec.cloudConfigSecretRef);
     const usedHere = this.o.recorder.usedBootOnce(assignment);
-    const key = `${keyOf(assignment)}\0${assignment.metadata.resourceVersion}\0${profile.metadata.resourceVersion}\0${facts.firmware}\0${facts.serverUrl}\0${facts.mac}\0${usedHere}\0${signed ? this.o.signer.bucket() : ''}\0${assignment.status?.bootOnceConsumedEpoch}`;
+    // Generation, not resourceVersion: status writes (every recorded boot) must not empty the cache.
+    const key = `${keyOf(assignment)}\0${assignment.metadata.generation ?? assignment.metadata.resourceVersion}\0${profile.metadata.generation ?? profile.metadata.resourceVersion}\0${facts.firmware}\0${facts.serverUrl}\0${facts.mac}\0${usedHere}\0${signed ? this.o.signer.bucket() : ''}\0${assignment.status?.bootOnceConsumedEpoch}`;
     const cached = this.scriptCache.get(key);
     if (cached) return cached;
     if (signed && facts.mac) {
       if (assignment.spec.ignitionSecretRef) facts.ignitionUrl = `${facts.serverUrl}/ignition?${this.o.signer.sign('ignition', facts.mac)}`;
       if (assignment.spec.cloudConfigSecretRef) facts.cloudConfigUrl = `${facts.serverUrl}/cloud-config?${this.o.signer.sign('cloud-config', facts.mac)}`;
     }
-    const answer = decideBoot(assignment, profile, { ...facts, bootOnceUsedHere: usedHere });
+    const answer: CachedAnswer = decideBoot(assignment, profile, { ...facts, bootOnceUsedHere: usedHere });
+    if ((answer.kind === 'profile' || answer.kind === 'localBoot') && answer.script !== undefined) answer.bytes = Buffer.from(answer.script);
     if (this.scriptCache.size >= SCRIPT_CACHE_LIMIT) this.scriptCache.clear();
     this.scriptCache.set(key, answer);
     return answer;
@@ -385,9 +404,9 @@ export class BootServer {
 
   // ---- answers, audit and metrics
 
-  private send(ex: Exchange, status: number, body: string, contentType = 'text/plain; charset=utf-8'): undefined {
+  private send(ex: Exchange, status: number, body: string | Buffer, contentType = 'text/plain; charset=utf-8'): undefined {
     const { res } = ex;
-    res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+    res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.length, 'Cache-Control': 'no-store' });
     res.end(ex.req.method === 'HEAD' ? undefined : body);
     return undefined;
   }
