@@ -204,8 +204,9 @@ export async function run(): Promise<void> {
       report({ name: 'ipxe-script-p99', unit: 'ms', value: got.p99Ms, peer: 'bare-node-http', peerValue: bare.p99Ms, ratio: got.p99Ms / bare.p99Ms, p50: got.p50Ms, target: '<=1.5', ...common });
       if (peer) {
         const mb = await wrk(peer.port, clients, machines, script);
-        report({ name: 'ipxe-script-rps-vs-matchbox', unit: 'req/s', value: got.rps, peer: 'matchbox', peerValue: mb.rps, ratio: got.rps / mb.rps, peerErrors: mb.errors, ...common });
-        report({ name: 'ipxe-script-p99-vs-matchbox', unit: 'ms', value: got.p99Ms, peer: 'matchbox', peerValue: mb.p99Ms, ratio: got.p99Ms / mb.p99Ms, ...common });
+        const note = mb.rps === 0 ? { peerNote: `matchbox completed no request within ${DURATION_SECONDS} s` } : {};
+        report({ name: 'ipxe-script-rps-vs-matchbox', unit: 'req/s', value: got.rps, peer: 'matchbox', peerValue: mb.rps, ratio: mb.rps > 0 ? got.rps / mb.rps : undefined, peerErrors: mb.errors, ...note, ...common });
+        if (mb.rps > 0) report({ name: 'ipxe-script-p99-vs-matchbox', unit: 'ms', value: got.p99Ms, peer: 'matchbox', peerValue: mb.p99Ms, ratio: got.p99Ms / mb.p99Ms, ...common });
       }
     }
     peer?.child.kill();

@@ -48,7 +48,8 @@ const FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const HOST = /^([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(:[0-9]{1,5})?$/;
 const ARCH = /^[a-z0-9_]{0,16}$/;
 const PLATFORM = /^(pcbios|efi|)$/;
-const SCRIPT_CACHE_LIMIT = 100_000;
+/** Variants (firmware, server URL, MAC, signing minute) kept per assignment. */
+const ANSWERS_PER_ASSIGNMENT = 16;
 
 /** A request the client got wrong: answered with `status` and a message naming what to fix. */
 class BadRequest extends Error {
@@ -84,11 +85,18 @@ export interface BootStats {
 }
 
 export class BootServer {
-  private readonly scriptCache = new Map<string, CachedAnswer>();
+  /**
+   * Decisions per cached assignment object. The informer replaces an object on every change, so
+   * keying on the object itself drops stale entries without bookkeeping; the inner key holds the
+   * rest of what the answer depends on.
+   */
+  private readonly scriptCache = new WeakMap<NodeBootAssignment, { profile: BootProfile; answers: Map<string, CachedAnswer> }>();
   private readonly chainScripts = new Map<string, Buffer>();
   private readonly stats: BootStats = { requests: 0, scripts: {}, bootsByProfile: {}, fallbacks: {}, renderFailures: 0, clientErrors: 0, serverErrors: 0, rejected: {} };
   private readonly requestCounters = new Map<string, { inc(): void }>();
   private readonly durations = new Map<string, { observe(v: number): void }>();
+  private readonly scriptCounters = new Map<string, { inc(): void }>();
+  private lastHost: { host: string; url: string } | undefined;
 
   constructor(private readonly o: BootServerOptions) {}
 
@@ -216,7 +224,7 @@ export class BootServer {
         const key = `${profile!.metadata.namespace}/${profile!.metadata.name}`;
         this.stats.bootsByProfile[key] = (this.stats.bootsByProfile[key] ?? 0) + 1;
         this.o.recorder.record(assignment!, {
-          time: new Date().toISOString(),
+          timeMs: Date.now(),
           clientIP: ex.clientIP,
           scriptHash: answer.scriptHash,
           firmware: query.platform || undefined,
@@ -243,9 +251,10 @@ export class BootServer {
     if (!assignment || !profile) return decideBoot(assignment, profile, facts);
     const signed = Boolean(assignment.spec.ignitionSecretRef || assignment.spec.cloudConfigSecretRef);
     const usedHere = this.o.recorder.usedBootOnce(assignment);
-    // Generation, not resourceVersion: status writes (every recorded boot) must not empty the cache.
-    const key = `${keyOf(assignment)}\0${assignment.metadata.generation ?? assignment.metadata.resourceVersion}\0${profile.metadata.generation ?? profile.metadata.resourceVersion}\0${facts.firmware}\0${facts.serverUrl}\0${facts.mac}\0${usedHere}\0${signed ? this.o.signer.bucket() : ''}\0${assignment.status?.bootOnceConsumedEpoch}`;
-    const cached = this.scriptCache.get(key);
+    let entry = this.scriptCache.get(assignment);
+    if (!entry || entry.profile !== profile) this.scriptCache.set(assignment, (entry = { profile, answers: new Map() }));
+    const key = `${facts.firmware}\0${facts.serverUrl}\0${facts.mac}\0${usedHere}\0${signed ? this.o.signer.bucket() : ''}`;
+    const cached = entry.answers.get(key);
     if (cached) return cached;
     if (signed && facts.mac) {
       if (assignment.spec.ignitionSecretRef) facts.ignitionUrl = `${facts.serverUrl}/ignition?${this.o.signer.sign('ignition', facts.mac)}`;
@@ -253,8 +262,8 @@ export class BootServer {
     }
     const answer: CachedAnswer = decideBoot(assignment, profile, { ...facts, bootOnceUsedHere: usedHere });
     if ((answer.kind === 'profile' || answer.kind === 'localBoot') && answer.script !== undefined) answer.bytes = Buffer.from(answer.script);
-    if (this.scriptCache.size >= SCRIPT_CACHE_LIMIT) this.scriptCache.clear();
-    this.scriptCache.set(key, answer);
+    if (entry.answers.size >= ANSWERS_PER_ASSIGNMENT) entry.answers.clear();
+    entry.answers.set(key, answer);
     return answer;
   }
 
@@ -398,8 +407,10 @@ export class BootServer {
   private serverUrl(ex: Exchange): string {
     if (this.o.advertiseUrl) return this.o.advertiseUrl;
     const host = ex.req.headers.host;
+    if (host !== undefined && this.lastHost?.host === host) return this.lastHost.url;
     if (!host || !HOST.test(host)) throw new BadRequest(400, 'the Host header must be host[:port]');
-    return `http://${host}`;
+    this.lastHost = { host, url: `http://${host}` };
+    return this.lastHost.url;
   }
 
   // ---- answers, audit and metrics
@@ -447,12 +458,20 @@ export class BootServer {
     let duration = this.durations.get(ex.route);
     if (!duration) this.durations.set(ex.route, (duration = bootMetrics.duration.labels({ route: ex.route })));
     duration.observe(seconds);
-    this.o.log.info({ route: ex.route, code, clientIP: ex.clientIP, ms: Math.round(seconds * 10_000) / 10, ...ex.audit }, 'boot request');
+    const line = ex.audit;
+    line.route = ex.route;
+    line.code = code;
+    line.clientIP = ex.clientIP;
+    line.ms = Math.round(seconds * 10_000) / 10;
+    this.o.log.info(line, 'boot request');
   }
 
   private count(what: 'scripts' | 'fallbacks' | 'rejected', key: string): void {
     this.stats[what][key] = (this.stats[what][key] ?? 0) + 1;
-    if (what === 'scripts') bootMetrics.scripts.inc({ answer: key });
+    if (what !== 'scripts') return;
+    let counter = this.scriptCounters.get(key);
+    if (!counter) this.scriptCounters.set(key, (counter = bootMetrics.scripts.labels({ answer: key })));
+    counter.inc();
   }
 
   statistics(): BootStats & { assignments: { total: number; enabled: number; bootOnce: number }; inFlight: number; pendingStatusWrites: number } {
@@ -480,11 +499,13 @@ function parseQuery(raw: string, allowed: readonly string[]): Query {
       throw new BadRequest(400, allowed.length === 0 ? 'this route takes no query parameters' : `unknown query parameter ${key.length > 32 ? `${key.slice(0, 32)}…` : key}; expected ${allowed.join(', ')}`);
     }
     if (key in out) throw new BadRequest(400, `query parameter ${key} is given more than once`);
-    let value: string;
-    try {
-      value = decodeURIComponent((eq < 0 ? '' : pair.slice(eq + 1)).replaceAll('+', ' '));
-    } catch {
-      throw new BadRequest(400, `query parameter ${key} is not valid percent-encoding`);
+    let value = eq < 0 ? '' : pair.slice(eq + 1);
+    if (value.includes('%') || value.includes('+')) {
+      try {
+        value = decodeURIComponent(value.replaceAll('+', ' '));
+      } catch {
+        throw new BadRequest(400, `query parameter ${key} is not valid percent-encoding`);
+      }
     }
     if (value.length > MAX_QUERY_VALUE) throw new BadRequest(400, `query parameter ${key} is longer than ${MAX_QUERY_VALUE} characters`);
     out[key] = value;

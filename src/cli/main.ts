@@ -6,6 +6,7 @@ import { fromEnvironment, parseControllerConfig, ControllerConfig } from '../con
 import { runController } from '../main.js';
 import { createLogger } from '../observability/logger.js';
 import { RENDER_DHCP_USAGE, renderDhcp, UsageError } from './render-dhcp.js';
+import { tftp, TFTP_USAGE, TftpUsageError } from './tftp.js';
 import { describe, DESCRIBE_USAGE } from './describe.js';
 import { get, GET_USAGE } from './get.js';
 
@@ -14,6 +15,7 @@ const USAGE = `bootplane — owns how machines boot
 Usage:
   bootplane controller [flags]   run the operator against a Kubernetes API server
   bootplane render dhcp [flags]  print DHCP configuration for network boot (MikroTik, dnsmasq, ISC, Kea)
+  bootplane tftp [flags]         serve the TFTP first hop (iPXE binaries, chain script) on its own
   bootplane get [kind] --dir D   list objects of a standalone site, like kubectl get
   bootplane describe K/N --dir D spec, status, conditions and Events of one object
   bootplane version              print the version
@@ -120,6 +122,18 @@ async function main(argv: string[]): Promise<number> {
     case 'describe':
       if (rest.includes('--help') || rest.includes('-h')) return void process.stdout.write(DESCRIBE_USAGE), 0;
       return describe(rest);
+    case 'tftp':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(TFTP_USAGE);
+        return 0;
+      }
+      try {
+        return await tftp(rest);
+      } catch (err) {
+        if (!(err instanceof TftpUsageError) && !(err instanceof TypeError && 'code' in err)) throw err;
+        process.stderr.write(`bootplane tftp: ${err.message}\n`);
+        return 2;
+      }
     case 'version':
     case '--version':
       process.stdout.write(`bootplane ${version()}\n`);
