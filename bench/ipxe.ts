@@ -104,7 +104,7 @@ function bootplaneServer(machines: number): { server: Server; recorder: BootReco
   }
   // The audit line of every request is written (asynchronously, as in production) to /dev/null.
   const log = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
-  const recorder = new BootRecorder(store, log, 1000);
+  const recorder = new BootRecorder(store, log, Number(process.env.BENCH_IPXE_FLUSH_MS ?? 1000));
   recorder.start();
   const boot = new BootServer({
     store, log, recorder,
