@@ -4,6 +4,9 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   ipxe: () => import('./ipxe.js'),
   'informer-memory': () => import('./informer-memory.js'),
   'status-writes': () => import('./status-writes.js'),
+  'proxmox-calls': () => import('./proxmox-calls.js'),
+  'proxmox-converge': () => import('./proxmox-converge.js'),
+  'libvirt-op': () => import('./libvirt-op.js'),
 };
 
 const names = process.argv.slice(2);

@@ -6,7 +6,10 @@ packages=(ca-certificates curl openssl git
   lua5.4
   # network boot: iPXE binaries and ROMs, qemu for the PXE proof, DHCP servers to validate
   # generated configs, a TFTP client, a load generator for the ipxe benchmark
-  ipxe ipxe-qemu qemu-system-x86 dnsmasq-base isc-dhcp-server kea-dhcp4-server tftp-hpa wrk)
+  ipxe ipxe-qemu qemu-system-x86 dnsmasq-base isc-dhcp-server kea-dhcp4-server tftp-hpa wrk
+  # libvirt and the test guest (hack/libvirt.sh, hack/testguest.sh); isoinfo/blkid read seed ISOs
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-utils busybox-static qemu-guest-agent cpio
+  genisoimage netcat-openbsd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

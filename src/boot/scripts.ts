@@ -3,7 +3,7 @@
 // nothing here can be steered into running another command.
 import type { BootProfileSpec } from '../api/v1alpha1/boot-profile.js';
 import type { Firmware } from './identity.js';
-import { renderTemplate, TemplateError, unsafeReason } from './template.js';
+import { renderTemplate, TemplateError, unsafeCmdlineReason } from './template.js';
 
 export interface ProfileIdentity {
   namespace: string;
@@ -53,8 +53,9 @@ export function buildProfileScript(
   switch (spec.type) {
     case 'kernel': {
       const kernel = spec.kernel!;
-      if (unsafeReason(kernel.cmdline ?? '')) {
-        throw new TemplateError('UnsafeParameterValue', 'cmdline', `spec.kernel.cmdline contains ${unsafeReason(kernel.cmdline ?? '')}; a command line must be one line without iPXE separators`);
+      const unsafe = unsafeCmdlineReason(kernel.cmdline ?? '');
+      if (unsafe) {
+        throw new TemplateError('UnsafeParameterValue', 'cmdline', `spec.kernel.cmdline contains ${unsafe}; a command line must be one line without iPXE separators`);
       }
       const cmdline = renderTemplate(kernel.cmdline ?? '', parameters);
       const initrds = (kernel.initrds ?? []).map(assetFileName);

@@ -36,6 +36,16 @@ export function unsafeReason(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Why a profile's own kernel command line is unsafe. The profile author may use ";" (iPXE does
+ * not split commands on it, and Ubuntu's `ds=nocloud-net;s=URL` needs it); parameter values,
+ * which come from assignments, may not.
+ */
+export function unsafeCmdlineReason(cmdline: string): string | undefined {
+  for (const [pattern, what] of UNSAFE) if (what !== '";"' && pattern.test(cmdline)) return what;
+  return undefined;
+}
+
 /** Throws TemplateError naming the first parameter whose name or value is unsafe. */
 export function checkParameters(parameters: Readonly<Record<string, string>>): void {
   for (const [name, value] of Object.entries(parameters)) {

@@ -34,7 +34,30 @@ export interface TaskStatus {
   progressPercent?: number;
 }
 
+export interface DiskInfo {
+  slot: string;
+  volume?: string;
+  /** Virtual size the guest sees. */
+  capacityBytes: number;
+  /** Space the image takes on its storage. */
+  allocationBytes: number;
+}
+
 export type PowerAction = 'start' | 'stop' | 'shutdown' | 'reboot';
+
+export interface IsoVolumeInfo {
+  volume: string;
+  sizeBytes?: number;
+}
+
+export interface IsoDownloadRequest {
+  url: string;
+  /** File name on storage (the hypervisor may normalise it; the returned volume is the real one). */
+  filename: string;
+  checksum: { algorithm: 'sha256' | 'sha512'; value: string };
+  /** Node to download on (Proxmox); defaults to the Hypervisor's default node. */
+  node?: string;
+}
 
 export interface HypervisorDriver {
   /** Connects (or reuses a connection) and reads version, nodes, storages and ISO volumes. */
@@ -49,6 +72,17 @@ export interface HypervisorDriver {
   applyPlan(ref: VmRef, observed: ObservedVm, plan: Plan, signal: AbortSignal): Promise<ApplyOutcome>;
   taskStatus(ref: VmRef, task: string, signal: AbortSignal): Promise<TaskStatus>;
   power(ref: VmRef, action: PowerAction, signal: AbortSignal): Promise<{ task?: string }>;
+  /** The ISO volume as storage reports it (seen from the VM's node), or undefined when it is not there. */
+  findIso?(volume: string, ref: VmRef, signal: AbortSignal): Promise<IsoVolumeInfo | undefined>;
+  /**
+   * Starts downloading a URL into the ISO storage, verified against the checksum. Returns the
+   * volume it will become and the task to poll; an identical file already there ends the task OK.
+   */
+  downloadIso?(request: IsoDownloadRequest, signal: AbortSignal): Promise<{ volume: string; task?: string }>;
+  /** Virtual size and allocation of each disk (not CD-ROMs). Optional: drivers without it omit it. */
+  diskInfo?(ref: VmRef, signal: AbortSignal): Promise<DiskInfo[]>;
+  /** Grows a disk to sizeBytes (online when the VM runs); a smaller size is refused (code ShrinkRefused). */
+  growDisk?(ref: VmRef, slot: string, sizeBytes: number, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 

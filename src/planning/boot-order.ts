@@ -39,7 +39,9 @@ export function planBootOrder(input: BootOrderInput): BootOrderResult {
   const warnings: string[] = [];
   const bySlot = new Map(input.devices.map((d) => [d.slot, d]));
   const nicSlots = new Set(input.nics.map((n) => n.slot));
-  const exists = (slot: Slot) => nicSlots.has(slot) || (bySlot.has(slot) && bySlot.get(slot)?.kind !== 'cloudinit');
+  // A cloud-init drive already in the order stays (PVE's own default order lists it), but no
+  // preset or default adds one.
+  const exists = (slot: Slot) => nicSlots.has(slot) || bySlot.has(slot);
   // What is still there of the current order (ejected devices drop out).
   const kept = input.current.filter(exists);
   const primaries = input.bootableIsos.filter((i) => i.primary).map((i) => i.slot);

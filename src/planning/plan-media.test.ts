@@ -45,6 +45,8 @@ describe('planMedia: where an ISO goes, by OS family × machine type × what is 
     ['windows', Q35_OVMF, [disk('scsi0'), cd('sata0', 'local:iso/win.iso')], 'drivers', 'sata1'],
     ['windows', PC, [disk('sata0'), disk('sata1'), disk('sata2'), disk('sata3'), disk('sata4'), disk('sata5')], 'drivers', 'ide2'],
     ['talos', PC, [disk('scsi0'), ci('ide2')], 'installer', 'ide3'],
+    ['windows', Q35, [disk('scsi0'), cd('ide2')], 'installer', 'sata0'], // SATA preferred over an empty IDE drive
+    ['windows', Q35, [disk('scsi0'), cd('ide2'), cd('sata2')], 'installer', 'sata2'], // an empty SATA drive is reused
     ['ubuntu', Q35, [disk('scsi0'), ci('ide0'), cd('ide2', 'local:iso/x.iso')], 'rescue', 'sata0'],
   ] as const)('%s on %j with %j: %s ISO at %s', (family, machine, devices, purpose, slot) => {
     const plan = planMedia(vm([...devices], { machine }), want({ osFamily: family, isos: [iso('a', 'local:iso/new.iso', { purpose })] }));
@@ -63,7 +65,7 @@ describe('planMedia: where an ISO goes, by OS family × machine type × what is 
       { op: 'setBootOrder', order: ['scsi0', 'ide0', 'ide2', 'net0'], previous: ['scsi0', 'ide0', 'net0'] },
       { op: 'regenerateCloudInit' },
     ]);
-    expect(plan.warnings).toContain('fcos boots with Ignition: the cloud-init drive at ide2 is not used');
+    expect(plan.warnings).toContain('fcos boots with Ignition: the cloud-init drive at sata0 is not used');
   });
 
   it('an explicit slot held by cloud-init relocates it to the OS-preferred bus, then attaches, then sets the boot order', () => {

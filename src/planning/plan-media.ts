@@ -48,7 +48,7 @@ class Layout {
     if (!d) return `${slot} (free)`;
     if (d.kind === 'cdrom') return `${slot} (CD-ROM ${d.volume ?? 'empty'})`;
     if (d.kind === 'cloudinit') return `${slot} (cloud-init drive)`;
-    return `${slot} (disk ${d.volume ?? ''})`.replace(' )', ')');
+    return d.volume === undefined ? `${slot} (disk)` : `${slot} (disk ${d.volume})`;
   }
 }
 
@@ -140,7 +140,8 @@ export function planMedia(observed: ObservedVm, desired: DesiredMedia): Plan {
     if (holder !== undefined) throw new PlanRefused(`ISO ${iso.id}: slot ${slot} is already used by ISO ${holder}`, iso.id);
     const occupant = layout.at(slot);
     if (occupant?.kind === 'disk') {
-      throw new PlanRefused(`ISO ${iso.id}: slot ${slot} holds disk ${occupant.volume ?? ''}; a disk that holds data is never detached — choose another slot or auto`.replace(' ;', ';'), iso.id);
+      const what = occupant.volume === undefined ? 'a disk' : `disk ${occupant.volume}`;
+      throw new PlanRefused(`ISO ${iso.id}: slot ${slot} holds ${what}; a disk that holds data is never detached — choose another slot or auto`, iso.id);
     }
     // The same ISO elsewhere (its slot was changed in the spec): take it out there.
     const elsewhere = [...layout.devices.values()].find((d) => d.kind === 'cdrom' && d.volume === iso.volume && d.slot !== slot && !layout.isClaimed(d.slot));
@@ -155,10 +156,10 @@ export function planMedia(observed: ObservedVm, desired: DesiredMedia): Plan {
   for (const iso of pending.filter((i) => i.slot === 'auto')) {
     const buses = isoBusesFor(profile, iso.purpose, observed.machine);
     const candidates = candidateSlots(buses, observed);
-    // An empty CD-ROM drive first (changing a medium works live, adding a drive may not), then a
-    // free slot, then the cloud-init drive's slot (the drive moves).
-    const slot = candidates.find((s) => layout.isEmptyCdrom(s))
-      ?? candidates.find((s) => layout.isFree(s))
+    // Bus by bus in the profile's order: an empty CD-ROM drive first (changing a medium works on
+    // a running VM, adding a drive may not), then a free slot. Failing all, the cloud-init
+    // drive's slot (the drive moves).
+    const slot = buses.map((bus) => candidateSlots([bus], observed)).map((onBus) => onBus.find((s) => layout.isEmptyCdrom(s)) ?? onBus.find((s) => layout.isFree(s))).find((s) => s !== undefined)
       ?? (cloudInitMustMove === undefined ? candidates.find((s) => layout.at(s)?.kind === 'cloudinit' && !layout.isClaimed(s)) : undefined);
     if (slot === undefined) {
       throw new PlanRefused(
@@ -197,7 +198,6 @@ export function planMedia(observed: ObservedVm, desired: DesiredMedia): Plan {
       }
     }
   } else {
-    if (profile.cloudInit === 'unused') warnings.push(`${os.family} boots with Ignition: the cloud-init drive at ${cloudInit.slot} is not used`);
     let target: Slot | undefined;
     if (cloudInitMustMove !== undefined) {
       const buses = placement === 'keep' ? cloudInitBusesFor(profile, observed.machine) : wantedBuses();
@@ -216,6 +216,7 @@ export function planMedia(observed: ObservedVm, desired: DesiredMedia): Plan {
         throw new PlanRefused(`cloud-init placement ${placement}: no free slot on ${wantedBuses().join('/')} for the cloud-init drive now at ${cloudInit.slot}`);
       }
     }
+    if (profile.cloudInit === 'unused') warnings.push(`${os.family} boots with Ignition: the cloud-init drive at ${target ?? cloudInit.slot} is not used`);
     if (target !== undefined) {
       steps.cloudInitRemove = { op: 'removeCloudInit', slot: cloudInit.slot };
       steps.cloudInitCreate = { op: 'createCloudInit', slot: target };
@@ -254,11 +255,15 @@ export function planMedia(observed: ObservedVm, desired: DesiredMedia): Plan {
     if (iso.primaryBoot && !BOOTABLE_PURPOSES.has(iso.purpose)) warnings.push(`ISO ${iso.id}: primaryBoot is ignored for a ${iso.purpose} ISO`);
   }
   const ordered: Step[] = [];
-  const withoutRemoved = observed.bootOrder.filter((s) => !removedSlots.has(s));
   let order = observed.bootOrder;
-  if (withoutRemoved.length !== order.length) {
-    ordered.push({ op: 'setBootOrder', order: withoutRemoved, previous: order });
-    order = withoutRemoved;
+  if (order.some((s) => removedSlots.has(s))) {
+    // When the final order names only devices that are already there, it can go first in one
+    // step; otherwise an interim order without the leaving devices does.
+    const present = new Set([...observed.devices.map((d) => d.slot), ...observed.nics.map((n) => n.slot)]);
+    const finalFirst = boot.order.every((s) => present.has(s) && !removedSlots.has(s));
+    const interim = finalFirst ? boot.order : order.filter((s) => !removedSlots.has(s));
+    ordered.push({ op: 'setBootOrder', order: interim, previous: order });
+    order = interim;
   }
   ordered.push(...steps.detaches);
   if (steps.cloudInitRemove) ordered.push(steps.cloudInitRemove);

@@ -19,7 +19,7 @@ import { metaTime } from '../kube/time.js';
 import { loadManifests, objectId, STATUS_DIR, type ManifestProblem } from './manifests.js';
 import type { ResourceStore, SecretData } from './store.js';
 
-/** What a cluster would store beside the spec, kept in .status/<kind>/<namespace|_cluster>/<name>.yaml. */
+/** What a cluster would store beside the spec, kept in .status/<kind>/<namespace|_cluster>/<name>.status. */
 export interface ObjectRecord {
   metadata: {
     uid: string;
@@ -56,12 +56,14 @@ class DirSource implements ObjectSource {
   }
 }
 
+// Records are YAML but named *.status / *.events, so `kubectl apply -R -f <site>` (which reads
+// every *.yaml, hidden folders included) never mistakes them for manifests.
 export function recordPath(dir: string, kind: string, obj: { metadata: { name: string; namespace?: string } }): string {
-  return join(dir, STATUS_DIR, kind, obj.metadata.namespace ?? '_cluster', `${obj.metadata.name}.yaml`);
+  return join(dir, STATUS_DIR, kind, obj.metadata.namespace ?? '_cluster', `${obj.metadata.name}.status`);
 }
 
 function eventsPath(dir: string, kind: string, obj: { metadata: { name: string; namespace?: string } }): string {
-  return join(dir, STATUS_DIR, 'events', kind, obj.metadata.namespace ?? '_cluster', `${obj.metadata.name}.yaml`);
+  return join(dir, STATUS_DIR, 'events', kind, obj.metadata.namespace ?? '_cluster', `${obj.metadata.name}.events`);
 }
 
 /** Write, fsync, rename: readers see the old file or the new one, never half of one. */
@@ -409,7 +411,7 @@ function readRecords(kindDir: string): ObjectRecord[] {
   const out: ObjectRecord[] = [];
   for (const ns of readdirSafe(kindDir)) {
     for (const file of readdirSafe(join(kindDir, ns))) {
-      if (!file.endsWith('.yaml')) continue;
+      if (!file.endsWith('.status')) continue;
       try {
         out.push(parse(readFileSync(join(kindDir, ns, file), 'utf8')) as ObjectRecord);
       } catch {

@@ -2,15 +2,15 @@
 // VirtualMachine's changes (MACs); a profile's own changes and assignments coming, going or
 // switching profile (the count in its status).
 import { ASSIGNMENT_MAC_INDEX, ASSIGNMENT_PROFILE_INDEX, ASSIGNMENT_VM_INDEX, assignmentMacs, assignmentProfile } from '../../boot/indexes.js';
-import type { Informer } from '../../kube/informer.js';
-import { keyOf, type KubeObject } from '../../kube/object.js';
+import type { ObjectSource } from '../../kube/source.js';
+import { keyOf } from '../../kube/object.js';
 
 export function watchBootObjects(
   enqueueAssignment: (key: string) => void,
   enqueueProfile: (key: string) => void,
-  assignments: Informer<KubeObject>,
-  profiles: Informer<KubeObject>,
-  vms: Informer<KubeObject>,
+  assignments: ObjectSource,
+  profiles: ObjectSource,
+  vms: ObjectSource,
 ): void {
   assignments.on((event, obj, old) => {
     enqueueAssignment(keyOf(obj));

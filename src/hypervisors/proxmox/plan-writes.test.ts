@@ -56,7 +56,7 @@ describe('planToPveWrites', () => {
         },
         { method: 'PUT', path: '/nodes/pve1/qemu/210/cloudinit', params: {} },
       ],
-      warnings: ['fcos boots with Ignition: the cloud-init drive at ide2 is not used'],
+      warnings: ['fcos boots with Ignition: the cloud-init drive at sata0 is not used'],
     });
   });
 

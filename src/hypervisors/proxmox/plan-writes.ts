@@ -127,6 +127,8 @@ export function planToPveWrites(plan: Plan, config: PveVmConfig, options: PveWri
           break;
         }
         group.set.boot = formatBoot({ kind: 'order', order: step.order, options: {} });
+        // order= supersedes the legacy bootdisk; PVE drops it too, saying so keeps `delete` honest.
+        if (config.bootdisk !== undefined && !groups.some((g) => g.delete.includes('bootdisk'))) group.delete.push('bootdisk');
         break;
       case 'regenerateCloudInit':
         break;

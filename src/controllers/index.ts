@@ -1,0 +1,87 @@
+// Every bootplane controller and what makes each reconcile, built over any object sources and
+// store: informers and the API server in a cluster, the directory store in standalone mode.
+// Controllers are rebuilt for every leadership term, because a queue that was shut down stays down.
+import type { Logger } from 'pino';
+import { addBootIndexes } from '../boot/indexes.js';
+import type { DriverPool } from '../hypervisors/pool.js';
+import { Controller } from '../kube/controller.js';
+import type { ObjectSource } from '../kube/source.js';
+import type { ResourceStore } from '../store/store.js';
+import { BootProfileReconciler } from './bootprofile/reconciler.js';
+import { HypervisorReconciler, HYPERVISOR_INDEX } from './hypervisor/reconciler.js';
+import { hypervisorOfVm, watchHypervisors } from './hypervisor/watches.js';
+import { IsoAttachmentReconciler } from './isoattachment/reconciler.js';
+import { watchIsoAttachments } from './isoattachment/watches.js';
+import { VirtualMachineReconciler } from './virtualmachine/reconciler.js';
+import { VM_INDEX, vmOfAttachment, watchVirtualMachines } from './virtualmachine/watches.js';
+import { NodeBootAssignmentReconciler } from './nodebootassignment/reconciler.js';
+import { watchBootObjects } from './nodebootassignment/watches.js';
+
+export interface ControllerDeps {
+  sources: ReadonlyMap<string, ObjectSource>;
+  store: ResourceStore;
+  drivers: DriverPool;
+  concurrency: number;
+  shutdownGraceSeconds: number;
+  /** The boot server's public URL, for script hashes in status. */
+  bootAdvertiseUrl?: string;
+  log: Logger;
+}
+
+export interface BootplaneControllers {
+  /** Builds and starts every controller and enqueues every object once (level-based). */
+  start(): void;
+  /** Stops taking work and waits for in-flight reconciles, up to the grace period. */
+  stop(): Promise<void>;
+  readonly running: boolean;
+}
+
+export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
+  const source = (kind: string) => {
+    const s = deps.sources.get(kind);
+    if (!s) throw new Error(`no source for ${kind}`);
+    return s;
+  };
+  source('VirtualMachine').cache.addIndex(HYPERVISOR_INDEX, hypervisorOfVm);
+  source('IsoAttachment').cache.addIndex(VM_INDEX, vmOfAttachment);
+  addBootIndexes(source('NodeBootAssignment').cache, source('BootProfile').cache);
+
+  let controllers: Controller[] = [];
+  const enqueueTo = (name: string) => (key: string) => controllers.find((c) => c.name === name)?.enqueue(key);
+  // Without an advertised URL the script hash in status uses a stand-in server address.
+  const bootUrl = deps.bootAdvertiseUrl ?? 'http://bootplane.invalid';
+  const build = (): Controller[] => {
+    const make = (name: string, reconciler: ConstructorParameters<typeof Controller>[0]['reconciler']) =>
+      new Controller({ name, reconciler, concurrency: deps.concurrency, logger: deps.log });
+    return [
+      make('hypervisor', new HypervisorReconciler(deps.store, deps.drivers, enqueueTo('hypervisor'))),
+      make('nodebootassignment', new NodeBootAssignmentReconciler(deps.store, bootUrl)),
+      make('bootprofile', new BootProfileReconciler(deps.store, bootUrl)),
+      make('virtualmachine', new VirtualMachineReconciler(deps.store, deps.drivers, enqueueTo('virtualmachine'))),
+      make('isoattachment', new IsoAttachmentReconciler(deps.store, deps.drivers, enqueueTo('isoattachment'), enqueueTo('virtualmachine'))),
+    ];
+  };
+  // Which kind each controller reconciles, for the initial enqueue of a new term.
+  const primaryKind: Record<string, string> = { hypervisor: 'Hypervisor', nodebootassignment: 'NodeBootAssignment', bootprofile: 'BootProfile', virtualmachine: 'VirtualMachine', isoattachment: 'IsoAttachment' };
+
+  watchHypervisors(enqueueTo('hypervisor'), source('Hypervisor'), source('VirtualMachine'));
+  watchVirtualMachines(enqueueTo('virtualmachine'), deps.store, source('VirtualMachine'), source('IsoAttachment'), source('Hypervisor'));
+  watchIsoAttachments(enqueueTo('isoattachment'), deps.store, source('IsoAttachment'), source('VirtualMachine'));
+  watchBootObjects(enqueueTo('nodebootassignment'), enqueueTo('bootprofile'), source('NodeBootAssignment'), source('BootProfile'), source('VirtualMachine'));
+
+  return {
+    get running() { return controllers.length > 0; },
+    start() {
+      controllers = build();
+      for (const c of controllers) {
+        c.start();
+        for (const key of source(primaryKind[c.name]!).cache.keys()) c.enqueue(key);
+      }
+    },
+    async stop() {
+      const stopping = controllers;
+      controllers = [];
+      await Promise.all(stopping.map((c) => c.stop(deps.shutdownGraceSeconds * 1000)));
+    },
+  };
+}

@@ -1,0 +1,183 @@
+// IsoAttachment reconcile: fetch -> deletion (the VM detaches it and restores the boot order;
+// the finalizer goes once the VM no longer shows it) -> finalizer -> VM and hypervisor -> the
+// source (a volume that must exist, or a URL downloaded with download-url and its checksum,
+// the task polled on later passes) -> where the VM reports it -> status once. Attaching itself
+// is the VirtualMachine reconciler's work: one plan per VM covers all of its media.
+import type { Condition } from '../../api/v1alpha1/common.js';
+import { IsoAttachmentSpec, type IsoAttachment, type IsoAttachmentStatus } from '../../api/v1alpha1/iso-attachment.js';
+import type { VirtualMachine } from '../../api/v1alpha1/virtual-machine.js';
+import type { HypervisorDriver, VmRef } from '../../hypervisors/driver.js';
+import type { DriverPool } from '../../hypervisors/pool.js';
+import { changedConditions, setCondition, type ConditionUpdate } from '../../kube/conditions.js';
+import type { ReconcileContext, ReconcileResult, Reconciler } from '../../kube/controller.js';
+import { errorMessage } from '../../kube/errors.js';
+import { hasFinalizer } from '../../kube/finalizers.js';
+import { keyOf, type ObjectKey } from '../../kube/object.js';
+import { metaTime } from '../../kube/time.js';
+import type { ResourceStore } from '../../store/store.js';
+import { connectToHypervisor } from '../hypervisor/connection.js';
+import { isEjected } from '../virtualmachine/status.js';
+import { attachedCondition, attachedSlot, downloadFilename, readyCondition } from './status.js';
+
+const RETRY_MS = 30_000;
+const DOWNLOAD_POLL_MS = 2_000;
+const DETACH_POLL_MS = 5_000;
+
+export class IsoAttachmentReconciler implements Reconciler {
+  constructor(
+    private readonly store: ResourceStore,
+    private readonly drivers: DriverPool,
+    private readonly enqueue: (key: string) => void,
+    private readonly enqueueVm: (key: string) => void,
+  ) {}
+
+  async reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    const iso = this.store.get<IsoAttachment>('IsoAttachment', `${key.namespace}/${key.name}`);
+    if (!iso) return;
+    const vmKey = `${iso.metadata.namespace}/${iso.spec.vmRef.name}`;
+    const vm = this.store.get<VirtualMachine>('VirtualMachine', vmKey);
+
+    if (iso.metadata.deletionTimestamp) return this.finalize(iso, vm, vmKey);
+    if (!hasFinalizer(iso)) {
+      await this.store.addFinalizer('IsoAttachment', iso);
+      return;
+    }
+    const spec = IsoAttachmentSpec.safeParse(iso.spec);
+    if (!spec.success) {
+      const message = spec.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`).join('; ');
+      return this.write(iso, [{ type: 'Ready', status: 'False', reason: 'InvalidSpec', message }], { phase: 'Failed' });
+    }
+    const desired: IsoAttachment = { ...iso, spec: spec.data };
+    if (!vm) {
+      await this.write(iso, [{ type: 'VmFound', status: 'False', reason: 'VirtualMachineNotFound', message: `VirtualMachine ${vmKey} does not exist.` }], { phase: 'Pending' });
+      return; // the VM watch brings us back
+    }
+    const updates: ConditionUpdate[] = [{ type: 'VmFound', status: 'True', reason: 'Found', message: `Attaches to VirtualMachine ${vm.metadata.name}.` }];
+    const connection = await connectToHypervisor(this.store, this.drivers, vm.spec.hypervisorRef.name, () => this.enqueue(keyOf(iso)));
+    if (!connection.ok) return this.write(iso, [...updates, connection.condition], { phase: 'Pending' }, RETRY_MS);
+    updates.push({ type: 'HypervisorReady', status: 'True', reason: 'Connected', message: `Hypervisor ${vm.spec.hypervisorRef.name} is configured.` });
+    const ref: VmRef = vm.spec.proxmox ? { node: vm.spec.proxmox.node, vmid: vm.spec.proxmox.vmid } : { domainName: vm.spec.libvirt?.domainName };
+
+    const source = spec.data.source.url
+      ? await this.download(desired, connection.driver, ref, ctx)
+      : await this.findVolume(desired, connection.driver, ref, ctx);
+    updates.push(source.condition);
+    const fields: Partial<IsoAttachmentStatus> = { ...source.fields };
+    if (source.condition.status !== 'True') {
+      if (!fields.phase) fields.phase = 'Pending';
+      return this.write(iso, updates, fields, source.requeueAfterMs);
+    }
+
+    const volume = fields.volume ?? iso.status?.volume;
+    const slot = attachedSlot(vm, volume);
+    const ejected = isEjected(desired, vm);
+    const attached = attachedCondition({ ...desired, status: { ...desired.status, volume } }, vm, slot, ejected);
+    updates.push(attached.condition);
+    fields.phase = attached.phase;
+    if (slot) fields.slot = slot;
+    if (attached.phase === 'Ejected' && !iso.status?.ejectedAt) fields.ejectedAt = metaTime();
+    // A newly ready source is news for the VM: it plans with it on its next pass.
+    if (volume !== iso.status?.volume || iso.status?.conditions?.find((c) => c.type === 'SourceReady')?.status !== 'True') this.enqueueVm(vm.metadata.namespace + '/' + vm.metadata.name);
+    return this.write(iso, updates, fields);
+  }
+
+  private async findVolume(iso: IsoAttachment, driver: HypervisorDriver, ref: VmRef, ctx: ReconcileContext): Promise<SourceResult> {
+    const volume = iso.spec.source.volume!;
+    if (!driver.findIso) return { condition: { type: 'SourceReady', status: 'True', reason: 'NotChecked', message: `${volume} is used as given (this driver cannot list ISO volumes).` }, fields: { volume } };
+    try {
+      const found = await driver.findIso(volume, ref, ctx.signal);
+      if (!found) return { condition: { type: 'SourceReady', status: 'False', reason: 'VolumeNotFound', message: `${volume} is not on the hypervisor's storage; upload it or use spec.source.url.` }, fields: {}, requeueAfterMs: RETRY_MS };
+      return { condition: { type: 'SourceReady', status: 'True', reason: 'VolumeFound', message: `${volume} exists (${found.sizeBytes ?? '?'} bytes).` }, fields: { volume } };
+    } catch (err) {
+      return { condition: { type: 'SourceReady', status: 'Unknown', reason: codeOf(err), message: `Could not check ${volume}: ${errorMessage(err)}` }, fields: {}, requeueAfterMs: RETRY_MS };
+    }
+  }
+
+  /** Starts the download once, then polls its task on later passes; never waits inside a reconcile. */
+  private async download(iso: IsoAttachment, driver: HypervisorDriver, ref: VmRef, ctx: ReconcileContext): Promise<SourceResult> {
+    const url = iso.spec.source.url!;
+    const checksum = iso.spec.source.checksum!;
+    const previous = iso.status?.download;
+    const generationDone = iso.status?.observedGeneration === iso.metadata.generation;
+    if (previous?.verified && iso.status?.volume && generationDone) {
+      return { condition: { type: 'SourceReady', status: 'True', reason: 'Downloaded', message: `Downloaded ${url} to ${iso.status.volume}; checksum verified.` }, fields: {} };
+    }
+    if (!driver.downloadIso) return { condition: { type: 'SourceReady', status: 'False', reason: 'DownloadNotSupported', message: 'This hypervisor driver cannot download ISOs.' }, fields: { phase: 'Failed' } };
+    if (previous?.task && generationDone && !previous.verified) {
+      try {
+        const task = await driver.taskStatus(ref, previous.task, ctx.signal);
+        if (!task.done) return { condition: { type: 'SourceReady', status: 'False', reason: 'Downloading', message: `Downloading ${url}.` }, fields: { phase: 'Downloading', download: { ...previous, ...(task.progressPercent !== undefined ? { progressPercent: task.progressPercent } : {}) } }, requeueAfterMs: DOWNLOAD_POLL_MS };
+        if (!task.ok) {
+          this.store.recordEvent(iso, 'Warning', 'DownloadFailed', 'Download', `${url}: ${task.message}`);
+          return { condition: { type: 'SourceReady', status: 'False', reason: 'DownloadFailed', message: `Download of ${url} failed: ${task.message}. Fix spec.source (the URL or checksum) to try again.` }, fields: { phase: 'Failed', download: { ...previous, verified: false, task: undefined } } };
+        }
+        ctx.log.info({ audit: { action: 'download', url, volume: iso.status?.volume } }, `audit: downloaded ${url}`);
+        this.store.recordEvent(iso, 'Normal', 'Downloaded', 'Download', `${url} downloaded to ${iso.status?.volume}; ${checksum.algorithm} verified.`);
+        return { condition: { type: 'SourceReady', status: 'True', reason: 'Downloaded', message: `Downloaded ${url} to ${iso.status?.volume}; checksum verified.` }, fields: { download: { ...previous, verified: true, progressPercent: 100 } } };
+      } catch (err) {
+        return { condition: { type: 'SourceReady', status: 'Unknown', reason: codeOf(err), message: `Could not poll the download: ${errorMessage(err)}` }, fields: {}, requeueAfterMs: RETRY_MS };
+      }
+    }
+    if (previous?.verified === false && !previous.task && generationDone) {
+      const failed = iso.status?.conditions?.find((c) => c.type === 'SourceReady');
+      return { condition: { type: 'SourceReady', status: 'False', reason: failed?.reason ?? 'DownloadFailed', message: failed?.message ?? `Download of ${url} failed.` }, fields: { phase: 'Failed' } };
+    }
+    try {
+      const started = await driver.downloadIso({ url, filename: downloadFilename(iso), checksum, ...(ref.node ? { node: ref.node } : {}) }, ctx.signal);
+      ctx.log.info({ audit: { action: 'download.start', url, volume: started.volume, task: started.task } }, `audit: downloading ${url}`);
+      this.store.recordEvent(iso, 'Normal', 'DownloadStarted', 'Download', `Downloading ${url} to ${started.volume}.`);
+      return {
+        condition: { type: 'SourceReady', status: 'False', reason: 'Downloading', message: `Downloading ${url}.` },
+        fields: { phase: 'Downloading', volume: started.volume, download: { ...(started.task ? { task: started.task } : {}), progressPercent: 0, startedAt: metaTime() } },
+        requeueAfterMs: DOWNLOAD_POLL_MS,
+      };
+    } catch (err) {
+      return { condition: { type: 'SourceReady', status: 'False', reason: codeOf(err), message: `Could not start downloading ${url}: ${errorMessage(err)}` }, fields: {}, requeueAfterMs: RETRY_MS };
+    }
+  }
+
+  private async finalize(iso: IsoAttachment, vm: VirtualMachine | undefined, vmKey: string): Promise<ReconcileResult | void> {
+    if (!hasFinalizer(iso)) return;
+    // The VM reconciler detaches what this attachment put there (its recorded slot and volume).
+    if (vm && !vm.metadata.deletionTimestamp && attachedSlot(vm, iso.status?.volume) === iso.status?.slot && iso.status?.slot) {
+      this.enqueueVm(vmKey);
+      return { requeueAfterMs: DETACH_POLL_MS };
+    }
+    if (vm?.metadata.deletionTimestamp && attachedSlot(vm, iso.status?.volume)) {
+      // The VM object is going too; still detach first so the VM is left as it was.
+      this.enqueueVm(vmKey);
+      if (vm.status?.conditions?.find((c) => c.type === 'HypervisorReady')?.status === 'True') return { requeueAfterMs: DETACH_POLL_MS };
+    }
+    await this.store.removeFinalizer('IsoAttachment', iso);
+    this.enqueueVm(vmKey);
+  }
+
+  private async write(iso: IsoAttachment, updates: ConditionUpdate[], fields: Partial<IsoAttachmentStatus>, requeueAfterMs?: number): Promise<ReconcileResult | void> {
+    const generation = iso.metadata.generation;
+    const before = iso.status?.conditions;
+    let conditions: Condition[] = [...(before ?? [])];
+    for (const update of updates) conditions = setCondition(conditions, update, generation);
+    if (!updates.some((u) => u.type === 'Ready')) conditions = setCondition(conditions, readyCondition(conditions), generation);
+    const status: Record<string, unknown> = { ...(iso.status ?? {}), ...fields, observedGeneration: generation, conditions };
+    for (const [k, v] of Object.entries(status)) if (v === undefined) delete status[k];
+    const wrote = await this.store.writeStatus('IsoAttachment', iso, status);
+    if (wrote && fields.phase && fields.phase !== iso.status?.phase) {
+      this.store.recordEvent(iso, fields.phase === 'Failed' ? 'Warning' : 'Normal', fields.phase, 'Phase', `Phase ${fields.phase}.`);
+    }
+    for (const c of wrote ? changedConditions(before, conditions) : []) {
+      if (c.type === 'Attached' && c.status === 'True') this.store.recordEvent(iso, 'Normal', 'Attached', 'Attach', c.message);
+    }
+    return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
+  }
+}
+
+interface SourceResult {
+  condition: ConditionUpdate;
+  fields: Partial<IsoAttachmentStatus>;
+  requeueAfterMs?: number;
+}
+
+function codeOf(err: unknown): string {
+  const code = (err as { code?: string }).code;
+  return code && /^[A-Z][A-Za-z]+$/.test(code) ? code : 'Error';
+}

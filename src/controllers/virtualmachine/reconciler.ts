@@ -1,0 +1,283 @@
+// VirtualMachine reconcile, hypervisor-neutral (it sees only the driver interface and the
+// planner): fetch -> finalizer (on deletion the same flow runs with every ISO leaving, and the
+// finalizer goes once the plan is empty; the VM itself stays on the hypervisor) -> hypervisor
+// connection -> read the VM -> finish an interrupted change -> plan the media (ISOs, cloud-init,
+// boot order) -> safe mode or apply (recorded in status.operation first; digest conflict
+// re-plans; failure rolls back what took effect) -> pending changes -> power -> status once.
+import { randomUUID } from 'node:crypto';
+import type { Condition } from '../../api/v1alpha1/common.js';
+import type { IsoAttachment } from '../../api/v1alpha1/iso-attachment.js';
+import { VirtualMachineSpec, type VirtualMachine, type VirtualMachineStatus } from '../../api/v1alpha1/virtual-machine.js';
+import type { HypervisorDriver, VmRef } from '../../hypervisors/driver.js';
+import type { DriverPool } from '../../hypervisors/pool.js';
+import { changedConditions, setCondition, type ConditionUpdate } from '../../kube/conditions.js';
+import type { ReconcileContext, ReconcileResult, Reconciler } from '../../kube/controller.js';
+import { errorMessage } from '../../kube/errors.js';
+import { hasFinalizer } from '../../kube/finalizers.js';
+import { keyOf, type ObjectKey } from '../../kube/object.js';
+import { metaTime } from '../../kube/time.js';
+import { PlanRefused, type ObservedVm, type Plan, type Step } from '../../planning/model.js';
+import { planMedia } from '../../planning/plan-media.js';
+import { describeStep, rollbackSteps } from '../../planning/steps.js';
+import type { ResourceStore } from '../../store/store.js';
+import { connectToHypervisor } from '../hypervisor/connection.js';
+import { FORCE_DELETE_ANNOTATION } from '../hypervisor/status.js';
+import { desiredMedia, installStatus, observedStatus, readyCondition, restartRequiredCondition, stepsInEffect } from './status.js';
+import { VM_INDEX } from './watches.js';
+
+const RETRY_MS = 30_000;
+const RESYNC_MS = 5 * 60_000;
+
+interface Pass {
+  vm: VirtualMachine;
+  updates: ConditionUpdate[];
+  fields: Partial<VirtualMachineStatus>;
+}
+
+export class VirtualMachineReconciler implements Reconciler {
+  constructor(
+    private readonly store: ResourceStore,
+    private readonly drivers: DriverPool,
+    private readonly enqueue: (key: string) => void,
+  ) {}
+
+  async reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    const vm = this.store.get<VirtualMachine>('VirtualMachine', `${key.namespace}/${key.name}`);
+    if (!vm) return;
+    const attachments = this.store.byIndex<IsoAttachment>('IsoAttachment', VM_INDEX, keyOf(vm));
+
+    const deleting = vm.metadata.deletionTimestamp !== undefined;
+    if (deleting && !hasFinalizer(vm)) return;
+    // Nothing bootplane attached, or the escape hatch: nothing to hand back, let it go.
+    if (deleting && (!attachments.some((a) => a.status?.slot) || vm.metadata.annotations?.[FORCE_DELETE_ANNOTATION] === 'true')) {
+      await this.store.removeFinalizer('VirtualMachine', vm);
+      return;
+    }
+    if (!deleting && !hasFinalizer(vm)) {
+      await this.store.addFinalizer('VirtualMachine', vm);
+      return;
+    }
+    const pass: Pass = { vm, updates: [], fields: {} };
+    const spec = VirtualMachineSpec.safeParse(vm.spec);
+    if (!spec.success) {
+      const message = spec.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`).join('; ');
+      pass.updates.push({ type: 'Ready', status: 'False', reason: 'InvalidSpec', message });
+      return this.finish(pass);
+    }
+    const desiredVm: VirtualMachine = { ...vm, spec: spec.data };
+
+    const connection = await connectToHypervisor(this.store, this.drivers, spec.data.hypervisorRef.name, () => this.enqueue(keyOf(vm)));
+    if (!connection.ok) {
+      if (deleting && ['HypervisorNotFound', 'DriverNotAvailable', 'HypervisorInvalid'].includes(connection.condition.reason)) {
+        await this.store.removeFinalizer('VirtualMachine', vm); // nothing left to hand back
+        return;
+      }
+      pass.updates.push(connection.condition);
+      return this.finish(pass, RETRY_MS);
+    }
+    pass.updates.push({ type: 'HypervisorReady', status: 'True', reason: 'Connected', message: `Hypervisor ${spec.data.hypervisorRef.name} is configured.` });
+    pass.fields.hypervisor = spec.data.hypervisorRef.name;
+    const driver = connection.driver;
+    const ref: VmRef = spec.data.proxmox ? { node: spec.data.proxmox.node, vmid: spec.data.proxmox.vmid } : { domainName: spec.data.libvirt?.domainName };
+    const where = spec.data.proxmox ? `VM ${spec.data.proxmox.vmid} on node ${spec.data.proxmox.node}` : `domain ${spec.data.libvirt?.domainName}`;
+    const safeMode = connection.hypervisor.spec.safeMode || spec.data.safeMode;
+
+    let observed: ObservedVm | undefined;
+    try {
+      observed = await driver.readVm(ref, ctx.signal);
+    } catch (err) {
+      pass.updates.push({ type: 'VmFound', status: 'Unknown', reason: codeOf(err, 'Unreachable'), message: `Could not read ${where}: ${errorMessage(err)}` });
+      return this.finish(pass, RETRY_MS);
+    }
+    if (!observed) {
+      if (deleting) {
+        await this.store.removeFinalizer('VirtualMachine', vm);
+        return;
+      }
+      pass.updates.push({ type: 'VmFound', status: 'False', reason: 'NotFound', message: `${where} does not exist on Hypervisor ${spec.data.hypervisorRef.name}; bootplane adopts existing VMs (spec.source: ${spec.data.source}).` });
+      return this.finish(pass, RETRY_MS);
+    }
+    pass.updates.push({ type: 'VmFound', status: 'True', reason: 'Adopted', message: `Managing ${where} (${observed.name || 'unnamed'}).` });
+
+    // A change a previous pass (or another replica) started and did not finish: the plan below
+    // is made from the VM as it is now, so it completes whatever is left; the record goes.
+    if (vm.status?.operation) {
+      ctx.log.info({ operation: vm.status.operation.id }, 'resuming an interrupted change from the VM as it is now');
+      this.store.recordEvent(vm, 'Normal', 'OperationResumed', 'Plan', `Change ${vm.status.operation.id} was interrupted; planning again from the VM as it is now.`);
+      pass.fields.operation = undefined;
+    }
+
+    const install = installStatus(desiredVm, metaTime());
+    pass.fields.install = install;
+    if (install?.state === 'Installed' && vm.status?.install?.state !== 'Installed') {
+      this.store.recordEvent(vm, 'Normal', 'Installed', 'Install', 'The install is marked complete (spec.install.markedInstalled).');
+    }
+    const desired = desiredMedia({ ...desiredVm, status: { ...desiredVm.status, install } }, attachments);
+    let plan: Plan;
+    try {
+      plan = planMedia(observed, desired);
+    } catch (err) {
+      if (!(err instanceof PlanRefused)) throw err;
+      pass.updates.push({ type: 'MediaConfigured', status: 'False', reason: 'PlanRefused', message: err.message });
+      Object.assign(pass.fields, observedStatus(observed));
+      pass.updates.push(restartRequiredCondition(observed));
+      return this.finish(pass, RESYNC_MS);
+    }
+    pass.fields.osFamily = plan.osFamily;
+    pass.fields.osFamilySource = plan.osFamilySource;
+
+    let requeueAfterMs = RESYNC_MS;
+    if (deleting && plan.steps.length === 0) {
+      // Every ISO bootplane attached is out and the boot order restored: let the object go.
+      await this.store.removeFinalizer('VirtualMachine', vm);
+      return;
+    }
+    if (plan.steps.length === 0) {
+      pass.fields.plan = undefined;
+      pass.updates.push({ type: 'MediaConfigured', status: 'True', reason: 'Converged', message: mediaSummary(plan) });
+      pass.updates.push({ type: 'SafeMode', status: 'False', reason: safeMode ? 'NothingToDo' : 'Off', message: safeMode ? 'Safe mode: nothing to change.' : 'Changes are applied.' });
+    } else if (safeMode) {
+      pass.fields.plan = plan.steps.map(describeStep).slice(0, 64);
+      pass.updates.push({ type: 'SafeMode', status: 'True', reason: 'PlanNotApplied', message: `Safe mode is on (${connection.hypervisor.spec.safeMode ? 'Hypervisor' : 'VirtualMachine'}): ${plan.steps.length} step(s) planned, none applied; see status.plan.` });
+      pass.updates.push({ type: 'MediaConfigured', status: 'False', reason: 'SafeMode', message: `Not applied in safe mode: ${plan.steps.map(describeStep).join('; ')}.` });
+    } else if (spec.data.disruptiveChanges === 'WaitForPowerOff' && observed.power !== 'Stopped') {
+      pass.updates.push({ type: 'MediaConfigured', status: 'False', reason: 'WaitingForPowerOff', message: `${plan.steps.length} step(s) wait for the VM to be powered off (spec.disruptiveChanges: WaitForPowerOff).` });
+      requeueAfterMs = RETRY_MS;
+    } else {
+      pass.updates.push({ type: 'SafeMode', status: 'False', reason: 'Off', message: 'Changes are applied.' });
+      const applied = await this.apply(pass, driver, ref, observed, plan, attachments, ctx);
+      if (applied === 'replan') return { requeueAfterMs: 0 };
+      observed = applied.observed;
+      if (applied.failed) requeueAfterMs = RETRY_MS;
+    }
+
+    Object.assign(pass.fields, observedStatus(observed));
+    pass.updates.push(restartRequiredCondition(observed));
+    if (spec.data.disruptiveChanges === 'Restart' && (observed.pending?.length ?? 0) > 0 && observed.power === 'Running' && !safeMode) {
+      await this.power(pass, driver, ref, 'reboot', `apply pending ${observed.pending!.join(', ')}`, ctx);
+    }
+    if (spec.data.powerState && !safeMode) {
+      if (spec.data.powerState === 'Running' && observed.power === 'Stopped') await this.power(pass, driver, ref, 'start', 'spec.powerState is Running', ctx);
+      if (spec.data.powerState === 'Stopped' && observed.power === 'Running') await this.power(pass, driver, ref, 'shutdown', 'spec.powerState is Stopped', ctx);
+    }
+    return this.finish(pass, requeueAfterMs);
+  }
+
+  /** Records the change in status, applies it, and on failure rolls back the steps that took effect. */
+  private async apply(pass: Pass, driver: HypervisorDriver, ref: VmRef, observed: ObservedVm, plan: Plan, attachments: IsoAttachment[], ctx: ReconcileContext): Promise<'replan' | { observed: ObservedVm; failed: boolean }> {
+    const operation = {
+      id: randomUUID().slice(0, 8), kind: 'media', digest: observed.digest, startedAt: metaTime(),
+      steps: plan.steps.map((s) => ({ description: describeStep(s).slice(0, 1024), done: false })),
+      undo: rollbackSteps(plan.steps).map((s) => JSON.stringify(s)),
+    };
+    // Written before the first change, so a crash leaves a record another replica can act on.
+    // The cache may not show this write yet: later diffs are made against what was written.
+    const vm: VirtualMachine = { ...pass.vm, status: await this.writeStatus(pass.vm, [], { operation }) };
+    pass.vm = vm;
+    try {
+      await driver.applyPlan(ref, observed, plan, ctx.signal);
+    } catch (err) {
+      if (codeOf(err) === 'DigestMismatch') {
+        ctx.log.info({ err: errorMessage(err) }, 'VM changed since it was read: planning again');
+        this.store.recordEvent(vm, 'Normal', 'Replanned', 'Plan', `The VM changed while bootplane was changing it (config digest); planning again. ${errorMessage(err)}`);
+        await this.writeStatus(vm, [], { operation: undefined });
+        return 'replan';
+      }
+      return { observed: await this.rollback(pass, driver, ref, observed, plan, attachments, err, ctx), failed: true };
+    }
+    for (const step of plan.steps) this.audit(vm, step, ctx);
+    pass.fields.operation = undefined;
+    pass.updates.push({ type: 'MediaConfigured', status: 'True', reason: 'Applied', message: mediaSummary(plan) });
+    pass.updates.push({ type: 'Degraded', status: 'False', reason: 'Applied', message: 'The last change was applied.' });
+    const after = await driver.readVm(ref, ctx.signal);
+    return { observed: after ?? observed, failed: false };
+  }
+
+  private async rollback(pass: Pass, driver: HypervisorDriver, ref: VmRef, before: ObservedVm, plan: Plan, attachments: IsoAttachment[], cause: unknown, ctx: ReconcileContext): Promise<ObservedVm> {
+    const vm = pass.vm;
+    const now = await driver.readVm(ref, ctx.signal).catch(() => undefined) ?? before;
+    const tookEffect = stepsInEffect(now, plan.steps);
+    const cleanup = attachments.every((a) => a.spec.cleanupOnFailure !== false);
+    ctx.log.warn({ err: errorMessage(cause), applied: tookEffect.length, steps: plan.steps.length }, 'change failed midway');
+    if (tookEffect.length === 0 || !cleanup) {
+      const left = tookEffect.map(describeStep);
+      pass.fields.operation = undefined;
+      pass.updates.push({ type: 'MediaConfigured', status: 'False', reason: 'ApplyFailed', message: errorMessage(cause) });
+      pass.updates.push(left.length
+        ? { type: 'Degraded', status: 'True', reason: 'PartiallyApplied', message: `Applied before the failure and left in place (cleanupOnFailure is false): ${left.join('; ')}.` }
+        : { type: 'Degraded', status: 'False', reason: 'NothingApplied', message: 'The failed change left the VM as it was.' });
+      this.store.recordEvent(vm, 'Warning', 'ApplyFailed', 'Apply', errorMessage(cause));
+      return now;
+    }
+    const undo: Step[] = rollbackSteps(tookEffect);
+    const inverse: Plan = { ...plan, steps: undo };
+    try {
+      await driver.applyPlan(ref, now, inverse, ctx.signal);
+      for (const step of undo) this.audit(vm, step, ctx, 'rollback');
+      pass.fields.operation = undefined;
+      // The condition's transition is the Event (Warning RolledBack); each undone step has its own.
+      pass.updates.push({ type: 'MediaConfigured', status: 'False', reason: 'RolledBack', message: `${errorMessage(cause)} Rolled back: ${undo.map(describeStep).join('; ')}.` });
+      pass.updates.push({ type: 'Degraded', status: 'False', reason: 'RolledBack', message: 'The failed change was rolled back; the VM is as it was.' });
+    } catch (err) {
+      // What cannot be undone is reported with the manual steps; the record stays in status.
+      pass.updates.push({ type: 'MediaConfigured', status: 'False', reason: 'ApplyFailed', message: errorMessage(cause) });
+      pass.updates.push({ type: 'Degraded', status: 'True', reason: 'RollbackFailed', message: `Rollback failed (${errorMessage(err)}). To restore the VM by hand: ${undo.map(describeStep).join('; ')}.` });
+      this.store.recordEvent(vm, 'Warning', 'RollbackFailed', 'Apply', `Rollback failed: ${errorMessage(err)}`);
+    }
+    return await driver.readVm(ref, ctx.signal).catch(() => undefined) ?? now;
+  }
+
+  private async power(pass: Pass, driver: HypervisorDriver, ref: VmRef, action: 'start' | 'shutdown' | 'reboot', why: string, ctx: ReconcileContext): Promise<void> {
+    try {
+      const { task } = await driver.power(ref, action, ctx.signal);
+      ctx.log.info({ audit: { action: `power.${action}`, task } }, `power ${action}: ${why}`);
+      this.store.recordEvent(pass.vm, 'Normal', `Power${action[0]!.toUpperCase()}${action.slice(1)}`, 'Power', `${action}: ${why}.`);
+    } catch (err) {
+      this.store.recordEvent(pass.vm, 'Warning', 'PowerFailed', 'Power', `${action} failed: ${errorMessage(err)}`);
+    }
+  }
+
+  /** One audit line and one Event per change to the VM's media or boot order. */
+  private audit(vm: VirtualMachine, step: Step, ctx: ReconcileContext, phase: 'apply' | 'rollback' = 'apply'): void {
+    const reason = { attachIso: 'IsoAttached', detachIso: 'IsoDetached', swapMedia: 'MediaChanged', createCloudInit: 'CloudInitCreated', removeCloudInit: 'CloudInitRemoved', regenerateCloudInit: 'CloudInitRegenerated', setBootOrder: 'BootOrderChanged' }[step.op];
+    ctx.log.info({ audit: { phase, ...step } }, `audit: ${describeStep(step)}`);
+    this.store.recordEvent(vm, 'Normal', phase === 'rollback' ? `RolledBack${reason}` : reason, phase === 'rollback' ? 'Rollback' : 'Apply', describeStep(step));
+  }
+
+  private async finish(pass: Pass, requeueAfterMs?: number): Promise<ReconcileResult | void> {
+    await this.writeStatus(pass.vm, pass.updates, pass.fields);
+    return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
+  }
+
+  private async writeStatus(vm: VirtualMachine, updates: ConditionUpdate[], fields: Partial<VirtualMachineStatus>): Promise<VirtualMachineStatus> {
+    const generation = vm.metadata.generation;
+    const before = vm.status?.conditions;
+    let conditions: Condition[] = [...(before ?? [])];
+    for (const update of updates) conditions = setCondition(conditions, update, generation);
+    if (updates.length > 0 && !updates.some((u) => u.type === 'Ready')) conditions = setCondition(conditions, readyCondition(conditions), generation);
+    const status: Record<string, unknown> = { ...(vm.status ?? {}), ...fields, observedGeneration: generation, conditions };
+    for (const [k, v] of Object.entries(status)) if (v === undefined) delete status[k];
+    const wrote = await this.store.writeStatus('VirtualMachine', vm, status);
+    if (!wrote) return status as VirtualMachineStatus;
+    for (const c of changedConditions(before, conditions)) {
+      if (c.status === 'Unknown' || c.type === 'Ready' || c.type === 'Degraded' && c.status === 'False') continue;
+      const warning = c.type === 'RestartRequired' || c.type === 'SafeMode' ? c.status === 'True' : c.status === 'False';
+      this.store.recordEvent(vm, warning ? 'Warning' : 'Normal', c.reason, c.type, c.message);
+    }
+    return status as VirtualMachineStatus;
+  }
+}
+
+function codeOf(err: unknown, fallback = 'Error'): string {
+  const code = (err as { code?: string }).code;
+  return code && /^[A-Z][A-Za-z]+$/.test(code) ? code : fallback;
+}
+
+function mediaSummary(plan: Plan): string {
+  const isos = Object.entries(plan.isoSlots).map(([id, slot]) => `${id} at ${slot}`);
+  return [
+    isos.length ? `ISOs: ${isos.join(', ')}` : 'No ISOs attached',
+    plan.cloudInitSlot ? `cloud-init at ${plan.cloudInitSlot}` : 'no cloud-init drive',
+    `boot order ${plan.bootOrder.join(', ') || '(none)'}`,
+  ].join('; ') + '.';
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import type { IsoAttachment } from '../../api/v1alpha1/iso-attachment.js';
+import type { VirtualMachine } from '../../api/v1alpha1/virtual-machine.js';
+import type { ObservedVm } from '../../planning/model.js';
+import { desiredMedia, installStatus, observedStatus, readyCondition, restartRequiredCondition, stepsInEffect } from './status.js';
+
+const vm = (spec: Partial<VirtualMachine['spec']> = {}, status?: VirtualMachine['status'], deleting = false): VirtualMachine => ({
+  apiVersion: 'bootplane.io/v1alpha1', kind: 'VirtualMachine',
+  metadata: { name: 'web', namespace: 'ns', ...(deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) },
+  spec: { hypervisorRef: { name: 'pve' }, proxmox: { node: 'pve1', vmid: 100 }, source: 'adopt', disruptiveChanges: 'Pending', safeMode: false, ...spec } as VirtualMachine['spec'],
+  ...(status ? { status } : {}),
+});
+
+const ready = [{ type: 'SourceReady', status: 'True' as const, reason: 'VolumeFound', message: '', lastTransitionTime: 'x' }];
+const iso = (name: string, opts: { volume?: string; slot?: string; deleting?: boolean; eject?: 'Never' | 'AfterInstall'; ready?: boolean } = {}): IsoAttachment => ({
+  apiVersion: 'bootplane.io/v1alpha1', kind: 'IsoAttachment',
+  metadata: { name, namespace: 'ns', ...(opts.deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) },
+  spec: { vmRef: { name: 'web' }, source: { volume: opts.volume ?? `local:iso/${name}.iso` }, slot: 'auto', purpose: 'installer', primaryBoot: false, ejectPolicy: opts.eject ?? 'Never', cleanupOnFailure: true },
+  status: { volume: opts.volume ?? `local:iso/${name}.iso`, ...(opts.slot ? { slot: opts.slot } : {}), conditions: opts.ready === false ? [] : ready },
+});
+
+const observed = (over: Partial<ObservedVm> = {}): ObservedVm => ({
+  name: 'web', osHints: {}, machine: { machine: 'pc', arch: 'x86_64', firmware: 'bios' },
+  devices: [{ slot: 'scsi0', kind: 'disk', volume: 'local-lvm:vm-100-disk-0' }, { slot: 'ide2', kind: 'cdrom', volume: 'local:iso/a.iso' }, { slot: 'sata0', kind: 'cloudinit', volume: 'local-lvm:vm-100-cloudinit' }],
+  nics: [{ slot: 'net0', mac: 'BC:24:11:00:00:01', model: 'virtio' }], bootOrder: ['scsi0', 'ide2'], power: 'Stopped', ...over,
+});
+
+describe('desiredMedia', () => {
+  it('asks for ready ISOs, skips ones whose source is not ready, and ejects only what bootplane recorded', () => {
+    const desired = desiredMedia(vm({ osFamily: 'debian', cloudInit: { placement: 'scsi' } as VirtualMachine['spec']['cloudInit'] }), [
+      iso('b'), iso('a', { ready: false }), iso('gone', { deleting: true, slot: 'ide3' }), iso('never-attached', { deleting: true }),
+    ]);
+    expect(desired.isos.map((i) => i.id)).toEqual(['ns/b']);
+    expect(desired.eject).toEqual([{ slot: 'ide3', volume: 'local:iso/gone.iso' }]);
+    expect(desired.osFamily).toBe('debian');
+    expect(desired.cloudInit).toEqual({ placement: 'scsi' });
+  });
+
+  it('ejects AfterInstall ISOs once installed, and every ISO when the VM is being deleted', () => {
+    const installed = vm({ install: { source: 'iso', timeoutSeconds: 60, markedInstalled: true } as VirtualMachine['spec']['install'] }, { install: { state: 'Installed' } });
+    const d = desiredMedia(installed, [iso('inst', { eject: 'AfterInstall', slot: 'ide2' }), iso('keep', { slot: 'sata1' })]);
+    expect(d.isos.map((i) => i.id)).toEqual(['ns/keep']);
+    expect(d.eject).toEqual([{ slot: 'ide2', volume: 'local:iso/inst.iso' }]);
+    const gone = desiredMedia(vm({}, undefined, true), [iso('keep', { slot: 'sata1' })]);
+    expect(gone.isos).toEqual([]);
+    expect(gone.eject).toEqual([{ slot: 'sata1', volume: 'local:iso/keep.iso' }]);
+  });
+});
+
+describe('stepsInEffect', () => {
+  it('finds which steps of an interrupted change the VM shows', () => {
+    const now = observed();
+    expect(stepsInEffect(now, [
+      { op: 'removeCloudInit', slot: 'ide2' },
+      { op: 'createCloudInit', slot: 'sata0' },
+      { op: 'attachIso', slot: 'ide2', volume: 'local:iso/a.iso' },
+      { op: 'attachIso', slot: 'ide3', volume: 'local:iso/b.iso' },
+      { op: 'setBootOrder', order: ['scsi0', 'ide2', 'ide3'], previous: ['scsi0'] },
+      { op: 'regenerateCloudInit' },
+    ]).map((s) => s.op + ('slot' in s ? `:${s.slot}` : ''))).toEqual(['removeCloudInit:ide2', 'createCloudInit:sata0', 'attachIso:ide2']);
+  });
+});
+
+describe('VM status', () => {
+  it('reports devices, NICs, boot order and the cloud-init slot', () => {
+    expect(observedStatus(observed())).toMatchObject({ cloudInitSlot: 'sata0', bootOrderText: 'scsi0,ide2', macAddresses: ['BC:24:11:00:00:01'], devices: expect.arrayContaining([{ slot: 'net0', kind: 'network' }]) });
+  });
+
+  it('asks for a restart only while a running VM holds pending changes', () => {
+    expect(restartRequiredCondition(observed({ power: 'Running', pending: ['boot', 'sata1'] }))).toMatchObject({ status: 'True', message: expect.stringContaining('boot, sata1') });
+    expect(restartRequiredCondition(observed({ power: 'Stopped', pending: ['boot'] })).status).toBe('False');
+  });
+
+  it('summarises into Ready', () => {
+    const c = (type: string, status: 'True' | 'False', reason = type) => ({ type, status, reason, message: reason, lastTransitionTime: 'x' });
+    expect(readyCondition([c('HypervisorReady', 'True'), c('VmFound', 'True'), c('MediaConfigured', 'True'), c('RestartRequired', 'False')]).status).toBe('True');
+    expect(readyCondition([c('HypervisorReady', 'True'), c('VmFound', 'True'), c('MediaConfigured', 'False', 'PlanRefused')])).toMatchObject({ status: 'False', reason: 'PlanRefused' });
+    expect(readyCondition([c('VmFound', 'True'), c('MediaConfigured', 'True'), c('RestartRequired', 'True')]).reason).toBe('RestartRequired');
+  });
+
+  it('keeps the install state once reached and records how it ended', () => {
+    const marked = vm({ install: { source: 'iso', timeoutSeconds: 60, markedInstalled: true } as VirtualMachine['spec']['install'] }, { install: { state: 'Installing', startedAt: 't0' } });
+    expect(installStatus(marked, 't1')).toEqual({ state: 'Installed', startedAt: 't0', completedAt: 't1', completedBy: 'mark' });
+    expect(installStatus(vm({ install: { source: 'iso', timeoutSeconds: 60, markedInstalled: false } as VirtualMachine['spec']['install'] }), 't2')).toEqual({ state: 'Installing', startedAt: 't2' });
+    expect(installStatus(vm(), 't3')).toBeUndefined();
+  });
+});

@@ -1,0 +1,121 @@
+// Pure decisions of the VirtualMachine controller: what media the spec and its IsoAttachments
+// ask for, which steps of a plan took effect (to finish or roll back a change another pass or
+// replica started), and how observations become status and conditions.
+import type { Condition } from '../../api/v1alpha1/common.js';
+import type { IsoAttachment } from '../../api/v1alpha1/iso-attachment.js';
+import type { VirtualMachine, VirtualMachineStatus } from '../../api/v1alpha1/virtual-machine.js';
+import type { ConditionUpdate } from '../../kube/conditions.js';
+import { keyOf } from '../../kube/object.js';
+import type { DesiredMedia, ObservedVm, Step } from '../../planning/model.js';
+
+/** An IsoAttachment ejects once its VM is installed, when its policy says so. */
+export function isEjected(iso: IsoAttachment, vm: VirtualMachine): boolean {
+  return iso.spec.ejectPolicy === 'AfterInstall'
+    && vm.status?.install?.state === 'Installed'
+    && vm.spec.install?.afterInstall?.ejectInstallerIsos !== false;
+}
+
+/**
+ * The install lifecycle as far as this controller decides it: a person marks it done
+ * (spec.install.markedInstalled); until then a VM with spec.install is Installing.
+ */
+export function installStatus(vm: VirtualMachine, now: string): VirtualMachineStatus['install'] {
+  if (!vm.spec.install) return undefined;
+  const previous = vm.status?.install;
+  const startedAt = previous?.startedAt ?? now;
+  if (vm.spec.install.markedInstalled) {
+    return previous?.state === 'Installed' ? previous : { state: 'Installed', startedAt, completedAt: now, completedBy: 'mark' };
+  }
+  return previous?.state === 'Installing' ? previous : { state: 'Installing', startedAt };
+}
+
+/** The ISO is on storage (a named volume that exists, or a verified download). */
+export function sourceReady(iso: IsoAttachment): boolean {
+  return iso.status?.volume !== undefined && iso.status.conditions?.find((c) => c.type === 'SourceReady')?.status === 'True';
+}
+
+export function desiredMedia(vm: VirtualMachine, attachments: readonly IsoAttachment[]): DesiredMedia {
+  const isos: DesiredMedia['isos'] = [];
+  const eject: NonNullable<DesiredMedia['eject']> = [];
+  for (const iso of [...attachments].sort((a, b) => keyOf(a).localeCompare(keyOf(b)))) {
+    // A VM leaving bootplane's care is handed back without the ISOs bootplane attached.
+    const leaving = vm.metadata.deletionTimestamp !== undefined || iso.metadata.deletionTimestamp !== undefined || isEjected(iso, vm);
+    if (leaving) {
+      // Only what bootplane put there is taken out: the slot and volume it recorded.
+      if (iso.status?.slot && iso.status.volume) eject.push({ slot: iso.status.slot, volume: iso.status.volume });
+      continue;
+    }
+    if (!sourceReady(iso)) continue;
+    isos.push({ id: keyOf(iso), volume: iso.status!.volume!, slot: iso.spec.slot, purpose: iso.spec.purpose, primaryBoot: iso.spec.primaryBoot });
+  }
+  const desired: DesiredMedia = { isos, eject };
+  if (vm.spec.osFamily) desired.osFamily = vm.spec.osFamily;
+  if (vm.spec.cloudInit) desired.cloudInit = { placement: vm.spec.cloudInit.placement };
+  const installed = vm.status?.install?.state === 'Installed';
+  const preset = installed && vm.spec.install?.afterInstall?.bootPreset ? vm.spec.install.afterInstall.bootPreset : vm.spec.bootOrder?.preset;
+  if (preset || vm.spec.bootOrder?.devices) desired.bootOrder = { ...(preset ? { preset } : {}), ...(vm.spec.bootOrder?.devices ? { devices: vm.spec.bootOrder.devices } : {}) };
+  return desired;
+}
+
+/** Whether the VM as observed now shows the effect of this step. */
+export function stepInEffect(observed: ObservedVm, step: Step): boolean {
+  const at = (slot: string) => observed.devices.find((d) => d.slot === slot);
+  switch (step.op) {
+    case 'attachIso':
+      return at(step.slot)?.kind === 'cdrom' && at(step.slot)?.volume === step.volume;
+    case 'detachIso':
+      return !(at(step.slot)?.kind === 'cdrom' && at(step.slot)?.volume === step.volume);
+    case 'swapMedia':
+      return at(step.slot)?.volume === (step.to === 'none' ? undefined : step.to);
+    case 'createCloudInit':
+      return at(step.slot)?.kind === 'cloudinit';
+    case 'removeCloudInit':
+      return at(step.slot)?.kind !== 'cloudinit';
+    case 'setBootOrder':
+      return observed.bootOrder.join(';') === step.order.join(';');
+    case 'regenerateCloudInit':
+      return false; // leaves no trace in the config; redone or undone along with the drive
+  }
+}
+
+/** The steps of an interrupted change that took effect, in plan order (what a rollback undoes). */
+export function stepsInEffect(observed: ObservedVm, steps: readonly Step[]): Step[] {
+  return steps.filter((s) => s.op !== 'regenerateCloudInit' && stepInEffect(observed, s));
+}
+
+/** What status says about the VM as the hypervisor reports it. */
+export function observedStatus(observed: ObservedVm): Partial<VirtualMachineStatus> {
+  const cloudInit = observed.devices.find((d) => d.kind === 'cloudinit');
+  return {
+    power: observed.power,
+    ...(observed.uuid ? { uuid: observed.uuid } : {}),
+    macAddresses: observed.nics.map((n) => n.mac).filter(Boolean).slice(0, 16),
+    bootOrder: observed.bootOrder.slice(0, 16),
+    bootOrderText: observed.bootOrder.join(',').slice(0, 256),
+    cloudInitSlot: cloudInit?.slot,
+    devices: [
+      ...observed.devices.map((d) => ({ slot: d.slot, kind: d.kind, ...(d.volume ? { volume: d.volume } : {}), ...(d.sizeBytes !== undefined ? { sizeBytes: d.sizeBytes } : {}) })),
+      ...observed.nics.map((n) => ({ slot: n.slot, kind: 'network' as const })),
+    ].slice(0, 64),
+    pendingChanges: (observed.pending ?? []).slice(0, 64),
+  };
+}
+
+export function restartRequiredCondition(observed: ObservedVm): ConditionUpdate {
+  const pending = observed.pending ?? [];
+  if (pending.length > 0 && observed.power !== 'Stopped') {
+    return { type: 'RestartRequired', status: 'True', reason: 'PendingChanges', message: `The hypervisor holds ${pending.join(', ')} as pending until the VM restarts; bootplane does not restart it (spec.disruptiveChanges: Pending).` };
+  }
+  return { type: 'RestartRequired', status: 'False', reason: 'NoPendingChanges', message: 'Every change is active.' };
+}
+
+/** Ready: the VM is found, its media and boot order match the spec, and nothing waits for a restart. */
+export function readyCondition(conditions: readonly Condition[]): ConditionUpdate {
+  for (const type of ['HypervisorReady', 'VmFound', 'MediaConfigured']) {
+    const c = conditions.find((x) => x.type === type);
+    if (c && c.status !== 'True') return { type: 'Ready', status: c.status === 'Unknown' ? 'Unknown' : 'False', reason: c.reason, message: c.message };
+  }
+  const restart = conditions.find((c) => c.type === 'RestartRequired');
+  if (restart?.status === 'True') return { type: 'Ready', status: 'False', reason: 'RestartRequired', message: restart.message };
+  return { type: 'Ready', status: 'True', reason: 'Converged', message: 'The VM matches its spec.' };
+}

@@ -1,0 +1,30 @@
+// What makes a VirtualMachine reconcile: its own changes, changes to its IsoAttachments (a new
+// source is ready, one is ejected or deleted), and its Hypervisor's (connection or safe mode).
+import type { ObjectSource } from '../../kube/source.js';
+import { keyOf, type KubeObject } from '../../kube/object.js';
+import type { ResourceStore } from '../../store/store.js';
+import { HYPERVISOR_INDEX } from '../hypervisor/reconciler.js';
+
+export const VM_INDEX = 'virtualMachine';
+
+/** Index IsoAttachments by the VM key they attach to (namespace/name). */
+export function vmOfAttachment(obj: KubeObject): string[] {
+  const name = (obj.spec as { vmRef?: { name?: string } } | undefined)?.vmRef?.name;
+  return name && obj.metadata.namespace ? [`${obj.metadata.namespace}/${name}`] : [];
+}
+
+export function watchVirtualMachines(enqueue: (key: string) => void, store: ResourceStore, vms: ObjectSource, attachments: ObjectSource, hypervisors: ObjectSource): void {
+  vms.on((_event, obj) => enqueue(keyOf(obj)));
+  attachments.on((_event, obj) => { for (const key of vmOfAttachment(obj)) enqueue(key); });
+  // A Hypervisor's status changes on every inventory; its VMs care only about its spec (safe
+  // mode, endpoint, credentials) and whether it is reachable.
+  const seen = new Map<string, string>();
+  hypervisors.on((event, obj) => {
+    const ready = (obj.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.find((c) => c.type === 'Ready')?.status;
+    const signature = `${obj.metadata.generation ?? 0}/${ready ?? '-'}`;
+    if (event === 'delete') seen.delete(obj.metadata.name);
+    else if (seen.get(obj.metadata.name) === signature) return;
+    else seen.set(obj.metadata.name, signature);
+    for (const vm of store.byIndex('VirtualMachine', HYPERVISOR_INDEX, obj.metadata.name)) enqueue(keyOf(vm));
+  });
+}

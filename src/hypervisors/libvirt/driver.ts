@@ -1,0 +1,253 @@
+// The libvirt driver: HypervisorDriver over our RPC client. The persistent (inactive) domain
+// XML is the config a plan is made against and written to; a running domain additionally gets
+// CD-ROM media changes live where libvirt allows it, and everything else is reported pending
+// until the next restart. libvirt has no long tasks, so every change completes in the call.
+import { createHash } from 'node:crypto';
+import type { Hypervisor } from '../../api/v1alpha1/hypervisor.js';
+import type { ObservedVm, Plan } from '../../planning/model.js';
+import type { SecretData } from '../../store/store.js';
+import {
+  DriverError, type ApplyOutcome, type DiskInfo, type HypervisorDriver, type HypervisorInventory, type PowerAction, type TaskStatus, type VmRef,
+} from '../driver.js';
+import { DomainXml, type Power } from './domain-xml.js';
+import { LibvirtClient } from './rpc/client.js';
+import { LibvirtError } from './rpc/errors.js';
+import { DeviceModifyFlags, DomainXmlFlags, ErrorCode, StoragePoolState } from './rpc/protocol.js';
+import type { DomainRef, VolumeRef } from './rpc/types.js';
+import { attr, parseXml } from './xml-tree.js';
+
+export interface LibvirtDriverOptions {
+  uri: string;
+  storagePool: string;
+  isoPool?: string;
+  maxInFlightCalls: number;
+  requestTimeoutSeconds: number;
+  credentials?: Record<string, string>;
+  insecureSkipVerify?: boolean;
+}
+
+const POWER: Record<string, Power> = {
+  running: 'Running', blocked: 'Running', paused: 'Paused', pmsuspended: 'Paused', shutdown: 'Running', shutoff: 'Stopped', crashed: 'Stopped', nostate: 'Unknown',
+};
+
+/** Turns client errors into DriverErrors, keeping libvirt's code and message. */
+function driverError(what: string, err: unknown): DriverError {
+  if (err instanceof DriverError) return err;
+  if (err instanceof LibvirtError) return new DriverError(err.code, `${what}: ${err.message}`, { cause: err });
+  return new DriverError('LibvirtError', `${what}: ${(err as Error).message ?? String(err)}`, { cause: err });
+}
+
+export class LibvirtDriver implements HypervisorDriver {
+  readonly client: LibvirtClient;
+
+  constructor(private readonly options: LibvirtDriverOptions) {
+    const c = options.credentials ?? {};
+    this.client = new LibvirtClient({
+      uri: options.uri,
+      maxInFlightCalls: options.maxInFlightCalls,
+      callTimeoutMs: options.requestTimeoutSeconds * 1000,
+      insecureSkipVerify: options.insecureSkipVerify,
+      credentials: { tlsCert: c['tls.crt'], tlsKey: c['tls.key'], tlsCa: c['ca.crt'], sshPrivateKey: c['ssh-privatekey'], sshKnownHosts: c.known_hosts },
+    });
+  }
+
+  async inventory(signal: AbortSignal): Promise<HypervisorInventory> {
+    try {
+      const [lib, type, hv, host, pools] = await Promise.all([
+        this.client.libvirtVersion(signal), this.client.hypervisorType(signal), this.client.hypervisorVersion(signal),
+        this.client.hostname(signal), this.client.listPools(0, signal),
+      ]);
+      const storages: HypervisorInventory['storages'] = [];
+      for (const pool of pools) {
+        const [info, xml] = await Promise.all([this.client.poolInfo(pool, signal), this.client.poolXml(pool, signal)]);
+        const running = StoragePoolState[info.state as keyof typeof StoragePoolState] === 'running';
+        storages.push({
+          name: pool.name, node: host, type: attr(parseXml(xml, 'pool XML').root, 'type'),
+          ...(running ? { totalBytes: info.capacityBytes, availableBytes: info.availableBytes } : {}),
+        });
+      }
+      const isoPoolName = this.options.isoPool ?? this.options.storagePool;
+      const isos: HypervisorInventory['isos'] = [];
+      const isoPool = pools.find((p) => p.name === isoPoolName);
+      if (isoPool) {
+        // Files copied into a dir pool's directory appear only after a refresh.
+        await this.client.refreshPool(isoPool, signal).catch(() => undefined);
+        for (const vol of await this.client.listVolumes(isoPool, signal)) {
+          if (!/\.iso$/i.test(vol.name)) continue;
+          const info = await this.client.volumeInfo(vol, signal);
+          isos.push({ volume: `${vol.pool}/${vol.name}`, sizeBytes: info.capacityBytes });
+        }
+        isos.sort((a, b) => a.volume.localeCompare(b.volume));
+      }
+      return { version: `${lib} (${type} ${hv})`, nodes: [{ name: host, online: true }], storages, isos };
+    } catch (err) {
+      throw driverError(`reading the inventory of ${this.options.uri}`, err);
+    }
+  }
+
+  private async lookup(ref: VmRef, signal: AbortSignal): Promise<DomainRef | undefined> {
+    if (!ref.domainName) throw new DriverError('InvalidRef', 'a libvirt VM is named by spec.libvirt.domainName');
+    try {
+      return await this.client.lookupDomainByName(ref.domainName, signal);
+    } catch (err) {
+      if (err instanceof LibvirtError && err.is(ErrorCode.NO_DOMAIN)) return undefined;
+      throw driverError(`looking up domain ${ref.domainName}`, err);
+    }
+  }
+
+  async readVm(ref: VmRef, signal: AbortSignal): Promise<ObservedVm | undefined> {
+    const dom = await this.lookup(ref, signal);
+    if (!dom) return undefined;
+    try {
+      const [xml, state] = await Promise.all([this.client.domainXml(dom, DomainXmlFlags.INACTIVE, signal), this.client.domainState(dom, signal)]);
+      return DomainXml.parse(xml).observe(POWER[state.state] ?? 'Unknown');
+    } catch (err) {
+      throw driverError(`reading domain ${dom.name}`, err);
+    }
+  }
+
+  async applyPlan(ref: VmRef, observed: ObservedVm, plan: Plan, signal: AbortSignal): Promise<ApplyOutcome> {
+    const dom = await this.lookup(ref, signal);
+    if (!dom) throw new DriverError('VmNotFound', `domain ${ref.domainName} does not exist`);
+    const before = await this.client.domainXml(dom, DomainXmlFlags.INACTIVE, signal).catch((err: unknown) => { throw driverError(`reading domain ${dom.name}`, err); });
+    if (observed.digest && createHash('sha256').update(before).digest('hex') !== observed.digest) {
+      throw new DriverError('DigestMismatch', `domain ${dom.name} changed since it was read; re-read and re-plan`);
+    }
+    const doc = DomainXml.parse(before);
+    doc.applyPlan(plan);
+    if (!doc.changed) return { appliedSteps: plan.steps.length };
+
+    try {
+      await this.client.defineDomain(doc.toString(), 0, signal);
+    } catch (err) {
+      throw driverError(`defining domain ${dom.name} with the planned devices`, err);
+    }
+    const state = await this.client.domainState(dom, signal);
+    if (POWER[state.state] !== 'Running' && POWER[state.state] !== 'Paused') return { appliedSteps: plan.steps.length };
+
+    // Running: swap media live in drives the running domain already has; the rest waits for a restart.
+    const live = DomainXml.parse(await this.client.domainXml(dom, 0, signal));
+    const liveSlots = new Set(live.observe().devices.map((d) => d.slot));
+    const pending: string[] = [];
+    const swapped: string[] = [];
+    try {
+      for (const step of plan.steps) {
+        const slot = 'slot' in step ? step.slot : undefined;
+        if (step.op === 'setBootOrder') { pending.push('bootOrder'); continue; }
+        if (!slot) continue;
+        const wanted = doc.liveDiskXml(slot);
+        // A drive that is new, removed, or the cloud-init drive going away changes the device set: not hot-pluggable on IDE/SATA.
+        if (!liveSlots.has(slot) || !wanted || step.op === 'removeCloudInit') { pending.push(slot); continue; }
+        await this.client.updateDevice(dom, wanted, DeviceModifyFlags.LIVE, signal);
+        swapped.push(slot);
+      }
+    } catch (err) {
+      // Leave the VM as it was: the persistent config goes back, and the error names what was changed live.
+      await this.client.defineDomain(before, 0, signal).catch(() => undefined);
+      throw driverError(`changing media live on ${dom.name} (rolled back the persistent config; live media already changed: ${swapped.join(', ') || 'none'})`, err);
+    }
+    return { appliedSteps: plan.steps.length, pending: pending.length > 0 ? [...new Set(pending)] : undefined };
+  }
+
+  /** The storage volume behind a disk: pool/volume, or the volume whose path the disk names. */
+  private async volumeOf(volume: string, signal: AbortSignal): Promise<VolumeRef> {
+    if (volume.startsWith('/')) return this.client.lookupVolumeByPath(volume, signal);
+    const slash = volume.indexOf('/');
+    return this.client.lookupVolume(await this.client.lookupPool(volume.slice(0, slash), signal), volume.slice(slash + 1), signal);
+  }
+
+  /**
+   * Sizes of one disk: from qemu while the domain runs (it knows the live size), else from the
+   * storage volume (libvirt cannot read block info of an inactive domain's volume disks).
+   */
+  private async sizes(dom: DomainRef, dev: string, volume: string | undefined, running: boolean, signal: AbortSignal): Promise<{ capacityBytes: number; allocationBytes: number }> {
+    if (running || !volume) return this.client.blockInfo(dom, dev, signal);
+    return this.client.volumeInfo(await this.volumeOf(volume, signal), signal);
+  }
+
+  private async running(dom: DomainRef, signal: AbortSignal): Promise<boolean> {
+    const { state } = await this.client.domainState(dom, signal);
+    return POWER[state] === 'Running' || POWER[state] === 'Paused';
+  }
+
+  async diskInfo(ref: VmRef, signal: AbortSignal): Promise<DiskInfo[]> {
+    const dom = await this.lookup(ref, signal);
+    if (!dom) throw new DriverError('VmNotFound', `domain ${ref.domainName} does not exist`);
+    try {
+      const doc = DomainXml.parse(await this.client.domainXml(dom, DomainXmlFlags.INACTIVE, signal));
+      const running = await this.running(dom, signal);
+      const out: DiskInfo[] = [];
+      for (const d of doc.observe().devices.filter((x) => x.kind === 'disk')) {
+        const { capacityBytes, allocationBytes } = await this.sizes(dom, doc.targetOfSlot(d.slot)!, d.volume, running, signal);
+        out.push({ slot: d.slot, ...(d.volume ? { volume: d.volume } : {}), capacityBytes, allocationBytes });
+      }
+      return out;
+    } catch (err) {
+      throw driverError(`reading the disks of ${dom.name}`, err);
+    }
+  }
+
+  async growDisk(ref: VmRef, slot: string, sizeBytes: number, signal: AbortSignal): Promise<void> {
+    const dom = await this.lookup(ref, signal);
+    if (!dom) throw new DriverError('VmNotFound', `domain ${ref.domainName} does not exist`);
+    const doc = DomainXml.parse(await this.client.domainXml(dom, DomainXmlFlags.INACTIVE, signal).catch((err: unknown) => { throw driverError(`reading domain ${dom.name}`, err); }));
+    const disk = doc.observe().devices.find((d) => d.slot === slot);
+    const dev = doc.targetOfSlot(slot);
+    if (!disk || disk.kind !== 'disk' || !dev) throw new DriverError('DiskNotFound', `domain ${dom.name} has no disk at ${slot}`);
+    try {
+      const running = await this.running(dom, signal);
+      const current = await this.sizes(dom, dev, disk.volume, running, signal);
+      if (sizeBytes < current.capacityBytes) {
+        throw new DriverError('ShrinkRefused', `disk ${slot} of ${dom.name} is ${current.capacityBytes} bytes; shrinking it to ${sizeBytes} would destroy data and is refused`);
+      }
+      if (sizeBytes === current.capacityBytes) return;
+      // Online, qemu grows the image and tells the guest; offline, the storage volume is resized.
+      if (running) await this.client.blockResize(dom, dev, sizeBytes, signal);
+      else if (disk.volume) await this.client.resizeVolume(await this.volumeOf(disk.volume, signal), sizeBytes, {}, signal);
+      else throw new DriverError('DiskNotResizable', `disk ${slot} of ${dom.name} has no storage volume to resize`);
+    } catch (err) {
+      throw driverError(`growing disk ${slot} of ${dom.name}`, err);
+    }
+  }
+
+  taskStatus(): Promise<TaskStatus> {
+    return Promise.resolve({ done: true, ok: true, message: 'libvirt operations complete synchronously' });
+  }
+
+  async power(ref: VmRef, action: PowerAction, signal: AbortSignal): Promise<{ task?: string }> {
+    const dom = await this.lookup(ref, signal);
+    if (!dom) throw new DriverError('VmNotFound', `domain ${ref.domainName} does not exist`);
+    try {
+      const { state } = await this.client.domainState(dom, signal);
+      const running = POWER[state] === 'Running' || POWER[state] === 'Paused';
+      if (action === 'start' && !running) await this.client.createDomain(dom, 0, signal);
+      if (action === 'stop' && running) await this.client.destroyDomain(dom, 0, signal);
+      if (action === 'shutdown' && running) await this.client.shutdownDomain(dom, 0, signal);
+      if (action === 'reboot') {
+        if (running) await this.client.rebootDomain(dom, 0, signal);
+        else await this.client.createDomain(dom, 0, signal);
+      }
+      return {};
+    } catch (err) {
+      throw driverError(`${action} of domain ${dom.name}`, err);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+export function libvirtDriverFactory(hv: Hypervisor, credentials: SecretData | undefined): HypervisorDriver {
+  const spec = hv.spec.libvirt;
+  if (!spec) throw new DriverError('InvalidSpec', 'spec.libvirt is required when spec.type is libvirt');
+  return new LibvirtDriver({
+    uri: spec.uri,
+    storagePool: spec.storagePool,
+    isoPool: spec.isoPool,
+    maxInFlightCalls: spec.maxInFlightCalls,
+    requestTimeoutSeconds: hv.spec.requestTimeoutSeconds,
+    credentials: credentials?.data,
+    insecureSkipVerify: hv.spec.tls?.insecureSkipVerify,
+  });
+}

@@ -1,0 +1,91 @@
+// Shapes of the PVE replies the client reads (the subset of each documented return schema we
+// use; PVE sends more and unknown keys are ignored).
+
+/** A VM config as GET .../config returns it: integers and booleans as numbers, the rest strings. */
+export type VmConfig = Record<string, string | number>;
+
+export interface PendingItem {
+  key: string;
+  value?: string | number;
+  pending?: string | number;
+  delete?: number;
+}
+
+export interface VmStatus {
+  vmid: number;
+  status: 'running' | 'stopped';
+  qmpstatus?: string;
+  name?: string;
+  lock?: string;
+  uptime?: number;
+}
+
+export interface VmListItem {
+  vmid: number;
+  status: 'running' | 'stopped';
+  name?: string;
+  template?: number;
+  lock?: string;
+  tags?: string;
+}
+
+export interface NodeItem {
+  node: string;
+  status: 'online' | 'offline' | 'unknown';
+  ssl_fingerprint?: string;
+}
+
+export interface StorageItem {
+  storage: string;
+  type: string;
+  content: string;
+  active?: number;
+  enabled?: number;
+  shared?: number;
+  total?: number;
+  used?: number;
+  avail?: number;
+}
+
+export interface StorageContentItem {
+  volid: string;
+  format: string;
+  content?: string;
+  size: number;
+  ctime?: number;
+  vmid?: number;
+}
+
+export interface TaskStatusReply {
+  upid: string;
+  node: string;
+  pid: number;
+  pstart: number;
+  starttime: number;
+  type: string;
+  id: string;
+  user: string;
+  tokenid?: string;
+  status: 'running' | 'stopped';
+  exitstatus?: string;
+}
+
+export interface TaskLogLine {
+  n: number;
+  t: string;
+}
+
+export interface VersionReply {
+  version: string;
+  release: string;
+  repoid: string;
+}
+
+export interface DownloadUrlParams {
+  content: 'iso' | 'vztmpl' | 'import';
+  filename: string;
+  url: string;
+  checksum?: string;
+  'checksum-algorithm'?: 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
+  'verify-certificates'?: boolean;
+}

@@ -1,0 +1,270 @@
+// The Proxmox VE implementation of HypervisorDriver: the client speaks the API, this file turns
+// a Hypervisor's spec and Secret into a connection and the API's answers into the driver's
+// neutral shapes. Long tasks are returned (UPIDs), never awaited.
+import type { Hypervisor } from '../../api/v1alpha1/hypervisor.js';
+import type { ObservedVm, Plan } from '../../planning/model.js';
+import type { SecretData } from '../../store/store.js';
+import {
+  DriverError, type ApplyOutcome, type DriverFactory, type HypervisorDriver, type HypervisorInventory, type IsoDownloadRequest,
+  type IsoVolumeInfo, type PowerAction, type TaskStatus, type VmRef,
+} from '../driver.js';
+import type { ProxmoxClient } from './client/api.js';
+import { createProxmoxClient } from './client/create.js';
+import { PveApiError } from './client/errors.js';
+import type { PendingItem, StorageContentItem, VmListItem } from './client/types.js';
+import { observedVmFromPveConfig, type PveVmConfig } from './config.js';
+import { planToPveWrites } from './plan-writes.js';
+import type { PveCredentials } from './client/transport.js';
+import { taskExitIsError } from './client/upid.js';
+
+// Status lists have schema limits (hypervisor.ts); a cluster with more is summarised, not refused.
+const MAX_NODES = 128;
+const MAX_STORAGES = 256;
+const MAX_ISOS = 2000;
+const POWER_LIST_TTL_MS = 1_000;
+
+export interface ProxmoxDriverOptions {
+  /** Storage that downloads go to (spec.proxmox.isoStorage). */
+  isoStorage: string;
+  /** Node for downloads when the request names none (spec.proxmox.defaultNode). */
+  defaultNode?: string;
+}
+
+export class ProxmoxDriver implements HypervisorDriver {
+  /** The config each VM had at its last read, by vmid: a plan made on it is written from it. */
+  private readonly configs = new Map<number, PveVmConfig>();
+  /**
+   * Power of every VM on a node from one GET /nodes/{node}/qemu, shared by the reads of the
+   * next moment: a resync of a thousand VMs costs a handful of list calls, not a thousand
+   * status calls. Dropped when bootplane changes a VM's power.
+   */
+  private readonly powerByNode = new Map<string, { at: number; vms: Promise<Map<number, VmListItem>> }>();
+  private readonly isoListings = new Map<string, { at: number; isos: Promise<Map<string, StorageContentItem>> }>();
+
+  constructor(readonly client: ProxmoxClient, private readonly options: ProxmoxDriverOptions = { isoStorage: 'local' }) {}
+
+  async inventory(signal: AbortSignal): Promise<HypervisorInventory> {
+    const version = await this.client.version({ signal });
+    const nodes = (await this.client.nodes({ signal })).sort((a, b) => a.node.localeCompare(b.node)).slice(0, MAX_NODES);
+    const online = nodes.filter((n) => n.status === 'online');
+    const perNode = await Promise.all(online.map(async (n) => {
+      const node = this.client.node(n.node);
+      const storages = (await node.storages({ enabled: true }, { signal })).sort((a, b) => a.storage.localeCompare(b.storage));
+      const isoStorages = storages.filter((s) => s.content.split(',').includes('iso') && s.active !== 0);
+      const isos = (await Promise.all(isoStorages.map((s) => node.storage(s.storage).content({ content: 'iso' }, { signal })))).flat();
+      return { node: n.node, storages, isos };
+    }));
+
+    // A shared storage (NFS, Ceph) shows up on every node: report it, and its ISOs, once.
+    const storages: HypervisorInventory['storages'] = [];
+    const seenShared = new Set<string>();
+    const isos = new Map<string, { volume: string; sizeBytes?: number }>();
+    for (const { node, storages: list, isos: found } of perNode) {
+      for (const s of list) {
+        if (s.shared) {
+          if (seenShared.has(s.storage)) continue;
+          seenShared.add(s.storage);
+        }
+        storages.push({
+          name: s.storage, ...(s.shared ? {} : { node }), type: s.type,
+          content: s.content.split(',').filter(Boolean).slice(0, 16),
+          ...(s.total !== undefined ? { totalBytes: s.total } : {}),
+          ...(s.avail !== undefined ? { availableBytes: s.avail } : {}),
+        });
+      }
+      for (const iso of found) if (!isos.has(iso.volid)) isos.set(iso.volid, { volume: iso.volid, sizeBytes: iso.size });
+    }
+    return {
+      version: version.version,
+      nodes: nodes.map((n) => ({ name: n.node, online: n.status === 'online' })),
+      storages: storages.slice(0, MAX_STORAGES),
+      isos: [...isos.values()].sort((a, b) => a.volume.localeCompare(b.volume)).slice(0, MAX_ISOS),
+    };
+  }
+
+  /**
+   * One GET …/pending gives the whole config (active values, pending values, pending deletes and
+   * the digest), so a VM costs two reads: that and status/current for power.
+   */
+  async readVm(ref: VmRef, signal: AbortSignal): Promise<ObservedVm | undefined> {
+    const { node, vmid } = vmOf(ref);
+    const api = this.client.node(node).qemu(vmid);
+    let items: PendingItem[];
+    try {
+      items = await api.pending({ signal });
+    } catch (err) {
+      if (err instanceof PveApiError && err.isNotFound) {
+        this.configs.delete(vmid);
+        return undefined;
+      }
+      throw err;
+    }
+    const listed = (await this.vmsOn(node, signal)).get(vmid);
+    const status = listed ?? await api.status.current({ signal });
+    const { config, pending } = configFromPending(items);
+    this.configs.set(vmid, config);
+    const power = status.status !== 'running' ? 'Stopped' : (status as { qmpstatus?: string }).qmpstatus === 'paused' ? 'Paused' : 'Running';
+    return observedVmFromPveConfig(config, { power, pending });
+  }
+
+  private vmsOn(node: string, signal: AbortSignal): Promise<Map<number, VmListItem>> {
+    const cached = this.powerByNode.get(node);
+    if (cached && Date.now() - cached.at < POWER_LIST_TTL_MS) return cached.vms;
+    const vms = this.client.node(node).vms({ signal }).then((list) => new Map(list.map((v) => [Number(v.vmid), v])));
+    vms.catch(() => this.powerByNode.delete(node));
+    this.powerByNode.set(node, { at: Date.now(), vms });
+    return vms;
+  }
+
+  /**
+   * Writes the plan as PVE config requests, in the order plan-writes.ts gives. Each is a PUT: PVE
+   * applies it inside the request (no task to wait for), and hotplug problems come back at once.
+   * The first request carries the digest the plan was made against, so a VM changed meanwhile
+   * is refused whole (DigestMismatch: re-read and re-plan). A later failure leaves earlier
+   * requests applied: ApplyFailed, and the caller rolls back what it observes took effect.
+   */
+  async applyPlan(ref: VmRef, observed: ObservedVm, plan: Plan, signal: AbortSignal): Promise<ApplyOutcome> {
+    const { node, vmid } = vmOf(ref);
+    const api = this.client.node(node).qemu(vmid);
+    let config = this.configs.get(vmid);
+    if (!config || config.digest !== observed.digest) {
+      config = await api.config.get({ signal });
+      if (config.digest !== observed.digest) throw new DriverError('DigestMismatch', `VM ${vmid} on ${node} changed since it was read (digest ${String(config.digest).slice(0, 12)}… is not ${observed.digest?.slice(0, 12)}…): re-read and re-plan.`);
+    }
+    const writes = planToPveWrites(plan, config, { node, vmid });
+    this.configs.delete(vmid); // whatever happens next, the cached config is stale
+    for (const [i, request] of writes.steps.entries()) {
+      try {
+        if (request.path.endsWith('/cloudinit')) {
+          await api.regenerateCloudInit({ signal });
+          continue;
+        }
+        const { delete: del, digest, ...set } = request.params;
+        await api.config.set({ set, delete: del ? del.split(',') : undefined, digest }, { signal });
+      } catch (err) {
+        if (i === 0 && err instanceof DriverError && err.code === 'DigestMismatch') throw err;
+        const code = (err as { code?: string }).code ?? 'Error';
+        throw new DriverError('ApplyFailed', `Change ${i + 1} of ${writes.steps.length} to VM ${vmid} on ${node} failed (${code}): ${(err as Error).message}${i > 0 ? '; the earlier changes were applied' : ''}.`, { cause: err });
+      }
+    }
+    const pending = configFromPending(await api.pending({ signal })).pending;
+    return { appliedSteps: plan.steps.length, ...(pending.length ? { pending } : {}) };
+  }
+
+  async taskStatus(_ref: VmRef, task: string, signal: AbortSignal): Promise<TaskStatus> {
+    const status = await this.client.taskStatus(task, { signal });
+    if (status.status === 'running') return { done: false };
+    const exit = status.exitstatus ?? 'unexpected status';
+    return { done: true, ok: !taskExitIsError(exit), message: exit };
+  }
+
+  async power(ref: VmRef, action: PowerAction, signal: AbortSignal): Promise<{ task?: string }> {
+    const { node, vmid } = vmOf(ref);
+    this.powerByNode.delete(node);
+    const status = this.client.node(node).qemu(vmid).status;
+    const task = await (action === 'start' ? status.start({ signal })
+      : action === 'stop' ? status.stop({ signal })
+        : action === 'shutdown' ? status.shutdown({ signal })
+          : status.reboot({ signal }));
+    return { task };
+  }
+
+  async findIso(volume: string, ref: VmRef, signal: AbortSignal): Promise<IsoVolumeInfo | undefined> {
+    const storage = /^([a-z][a-z0-9\-_.]*[a-z0-9]):iso\/[^/]+$/i.exec(volume)?.[1];
+    if (!storage) throw new DriverError('InvalidVolume', `${volume} is not a Proxmox ISO volume ID (<storage>:iso/<file>.iso).`);
+    const node = ref.node ?? await this.downloadNode(signal);
+    const found = (await this.isosOn(node, storage, signal)).get(volume);
+    return found ? { volume: found.volid, sizeBytes: found.size } : undefined;
+  }
+
+  /** ISO listings, shared for a moment like power (many attachments checked in one resync). */
+  private isosOn(node: string, storage: string, signal: AbortSignal): Promise<Map<string, StorageContentItem>> {
+    const key = `${node}/${storage}`;
+    const cached = this.isoListings.get(key);
+    if (cached && Date.now() - cached.at < POWER_LIST_TTL_MS) return cached.isos;
+    const isos = this.client.node(node).storage(storage).content({ content: 'iso' }, { signal }).then((list) => new Map(list.map((c) => [c.volid, c])));
+    isos.catch(() => this.isoListings.delete(key));
+    this.isoListings.set(key, { at: Date.now(), isos });
+    return isos;
+  }
+
+  async downloadIso(request: IsoDownloadRequest, signal: AbortSignal): Promise<{ volume: string; task?: string }> {
+    const node = request.node ?? await this.downloadNode(signal);
+    // PVE normalises the name the same way (normalize_content_filename); knowing it up front
+    // lets status name the volume before the task ends.
+    const filename = request.filename.replace(/^.*\//, '').replace(/[^a-zA-Z0-9_.-]/g, '_');
+    this.isoListings.clear();
+    const task = await this.client.node(node).storage(this.options.isoStorage).downloadUrl({
+      content: 'iso', filename, url: request.url, checksum: request.checksum.value, 'checksum-algorithm': request.checksum.algorithm,
+    }, { signal });
+    return { volume: `${this.options.isoStorage}:iso/${filename}`, task };
+  }
+
+  private async downloadNode(signal: AbortSignal): Promise<string> {
+    if (this.options.defaultNode) return this.options.defaultNode;
+    const online = (await this.client.nodes({ signal })).filter((n) => n.status === 'online').map((n) => n.node).sort();
+    if (!online[0]) throw new DriverError('NoNodeOnline', 'No Proxmox node is online to download on.');
+    return online[0];
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+/** The config with pending values applied, and the keys PVE holds as pending. */
+export function configFromPending(items: PendingItem[]): { config: PveVmConfig; pending: string[] } {
+  const config: PveVmConfig = {};
+  const pending: string[] = [];
+  for (const item of items) {
+    if (item.key === 'digest') {
+      config.digest = item.value;
+      continue;
+    }
+    if (item.delete) {
+      pending.push(item.key);
+      continue;
+    }
+    if (item.pending !== undefined) {
+      pending.push(item.key);
+      config[item.key] = item.pending;
+    } else if (item.value !== undefined) {
+      config[item.key] = item.value;
+    }
+  }
+  return { config, pending: pending.sort() };
+}
+
+export function vmOf(ref: VmRef): { node: string; vmid: number } {
+  if (!ref.node || ref.vmid === undefined) throw new DriverError('InvalidVmRef', 'A Proxmox VM is named by node and vmid (spec.proxmox.node and spec.proxmox.vmid).');
+  return { node: ref.node, vmid: ref.vmid };
+}
+
+/** Credentials from the Secret: an API token (tokenId, tokenSecret) or a login (username, password). */
+export function proxmoxCredentials(hypervisor: Hypervisor, secret: SecretData | undefined): PveCredentials {
+  const data = secret?.data ?? {};
+  const where = secret ? `Secret ${secret.namespace}/${secret.name}` : 'the credentials Secret';
+  if (hypervisor.spec.proxmox?.authMethod === 'ticket') {
+    if (!data.username || !data.password) throw new DriverError('MissingKeys', `${where} needs keys username and password for ticket login.`);
+    return { kind: 'ticket', username: data.username, password: data.password };
+  }
+  if (!data.tokenId || !data.tokenSecret) throw new DriverError('MissingKeys', `${where} needs keys tokenId and tokenSecret for API token auth.`);
+  return { kind: 'token', tokenId: data.tokenId, secret: data.tokenSecret };
+}
+
+export const proxmoxDriverFactory: DriverFactory = (hypervisor, secret) => {
+  const proxmox = hypervisor.spec.proxmox;
+  if (!proxmox) throw new DriverError('InvalidSpec', 'spec.proxmox is required for a Proxmox hypervisor.');
+  const tls = hypervisor.spec.tls;
+  const caKey = tls?.caSecretKey;
+  const ca = caKey ? secret?.data[caKey] : undefined;
+  if (caKey && !ca) throw new DriverError('MissingKeys', `The credentials Secret lacks key ${caKey} (spec.tls.caSecretKey).`);
+  const client = createProxmoxClient({
+    endpoint: proxmox.endpoint,
+    credentials: proxmoxCredentials(hypervisor, secret),
+    tls: { ca, fingerprintSHA256: tls?.fingerprintSHA256, insecureSkipVerify: tls?.insecureSkipVerify ?? false },
+    requestTimeoutMs: (hypervisor.spec.requestTimeoutSeconds ?? 30) * 1000,
+    maxConcurrentTasksPerNode: proxmox.maxConcurrentTasksPerNode,
+  });
+  return new ProxmoxDriver(client, { isoStorage: proxmox.isoStorage, defaultNode: proxmox.defaultNode });
+};

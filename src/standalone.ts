@@ -1,0 +1,62 @@
+// Composition root of standalone mode: the same controllers, planner, drivers and boot server
+// as in a cluster, over a directory of manifests instead of an API server. One process, so no
+// leader election; status, finalizers and Events are kept beside the manifests.
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { startBootServer, type RunningBootServer } from './boot/start.js';
+import { splitAddress, type ControllerConfig } from './config/config.js';
+import { setUpControllers } from './controllers/index.js';
+import type { DriverRegistry } from './hypervisors/driver.js';
+import { DriverPool } from './hypervisors/pool.js';
+import { defaultDriverRegistry } from './hypervisors/registry.js';
+import { startHealthServer, startMetricsServer } from './observability/health.js';
+import { collectProcessMetrics } from './observability/metrics.js';
+import { DirStore } from './store/dir-store.js';
+
+export interface RunningStandalone {
+  store: DirStore;
+  boot: RunningBootServer;
+  stop(): Promise<void>;
+}
+
+export async function runStandalone(dir: string, config: ControllerConfig, log: Logger, registry: DriverRegistry = defaultDriverRegistry()): Promise<RunningStandalone> {
+  collectProcessMetrics();
+  const store = new DirStore(dir, log.child({ component: 'site' }));
+  const drivers = new DriverPool(registry);
+  const controllers = setUpControllers({
+    sources: store.sources,
+    store,
+    drivers,
+    concurrency: config.concurrency,
+    shutdownGraceSeconds: config.shutdownGraceSeconds,
+    bootAdvertiseUrl: config.bootAdvertiseUrl,
+    log,
+  });
+  store.start();
+  log.info({ dir, objects: [...store.sources.values()].reduce((n, s) => n + s.cache.size, 0), problems: store.problems.length }, 'standalone site loaded');
+
+  const servers: Server[] = [];
+  const metrics = splitAddress(config.metricsAddr);
+  if (metrics.port > 0) servers.push(await startMetricsServer(metrics.port, metrics.host));
+  const health = splitAddress(config.healthAddr);
+  if (health.port > 0) servers.push(await startHealthServer(health.port, health.host, { live: () => true, ready: () => true }));
+  const boot = await startBootServer(config, store, log);
+  const warm = store.source('NodeBootAssignment');
+  warm.on((event, obj) => { if (event === 'add' || event === 'update') boot.warm(obj); });
+  for (const a of warm.cache.list()) boot.warm(a);
+  controllers.start();
+
+  return {
+    store,
+    boot,
+    async stop() {
+      log.info('shutting down: finishing in-flight reconciles');
+      await controllers.stop();
+      store.stop();
+      await boot.stop();
+      await drivers.closeAll();
+      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+      log.info('stopped');
+    },
+  };
+}
