@@ -2,6 +2,7 @@
 const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   queue: () => import('./queue.js'),
   ipxe: () => import('./ipxe.js'),
+  assets: () => import('./assets.js'),
   'informer-memory': () => import('./informer-memory.js'),
   'status-writes': () => import('./status-writes.js'),
   'proxmox-calls': () => import('./proxmox-calls.js'),

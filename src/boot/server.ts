@@ -334,8 +334,9 @@ export class BootServer {
       res.end();
       return;
     }
-    const stream = createReadStream(file.path, { start, end });
-    stream.on('data', (chunk) => bootMetrics.assetBytes.inc(chunk.length));
+    // Large reads: fewer syscalls and stream turns per byte sent (kernels and ISOs are big).
+    const stream = createReadStream(file.path, { start, end, highWaterMark: 1 << 20 });
+    stream.once('end', () => bootMetrics.assetBytes.inc(end - start + 1));
     stream.on('error', (err) => {
       this.o.log.warn({ err: errorMessage(err) }, 'reading an asset failed');
       res.destroy(err);
