@@ -34,9 +34,9 @@ async function tryLibvirt(log: Logger): Promise<LocalHypervisor | undefined> {
   const client = new LibvirtClient({ uri: LIBVIRT_URI, callTimeoutMs: 3000, reconnectMaxMs: 1000 });
   try {
     const version = await client.libvirtVersion(AbortSignal.timeout(3000));
-    for (const [name, seed] of [['bootplane-demo-installer', false], ['bootplane-demo-debian', true]] as const) {
+    for (const name of ['bootplane-demo-installer', 'bootplane-demo-debian']) {
       const exists = await client.lookupDomainByName(name).then(() => true, () => false);
-      if (!exists) await client.defineDomain(demoDomainXml(name, seed));
+      if (!exists) await client.defineDomain(demoDomainXml(name));
     }
     await client.close();
     return {

@@ -94,6 +94,8 @@ spec:
   purpose: installer
   primaryBoot: true
 ---
+# On libvirt this build places cloud-init drives but does not yet write their contents, so the
+# demo leaves cloud-init out here (the simulator demo shows the relocation).
 apiVersion: bootplane.io/v1alpha1
 kind: VirtualMachine
 metadata: {name: debian-web, namespace: demo}
@@ -102,12 +104,11 @@ spec:
   libvirt: {domainName: bootplane-demo-debian}
   osFamily: debian
   bootOrder: {preset: hd}
-  cloudInit: {placement: auto, user: debian, ipConfigs: [{ip: dhcp}]}
 `;
 }
 
-/** Minimal i440fx domains: a virtio disk and, for Debian, an old seed ISO on ide2 (hdc). */
-export function demoDomainXml(name: string, withSeedOnIde: boolean): string {
+/** Minimal i440fx domains with one virtio disk. */
+export function demoDomainXml(name: string): string {
   return `<domain type='qemu'>
   <name>${name}</name>
   <memory unit='MiB'>256</memory>
@@ -120,13 +121,7 @@ export function demoDomainXml(name: string, withSeedOnIde: boolean): string {
       <target dev='vda' bus='virtio'/>
       <boot order='1'/>
     </disk>
-${withSeedOnIde ? `    <disk type='file' device='cdrom'>
-      <driver name='qemu' type='raw'/>
-      <source file='/var/lib/libvirt/images/${name}-cidata.iso'/>
-      <target dev='hdc' bus='ide'/>
-      <readonly/>
-    </disk>
-` : ''}    <memballoon model='none'/>
+    <memballoon model='none'/>
   </devices>
 </domain>
 `;
