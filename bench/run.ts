@@ -1,6 +1,8 @@
 // `npm run bench -- <name> [<name>...]`: runs benchmarks by name; each prints JSON lines.
 const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   queue: () => import('./queue.js'),
+  ipxe: () => import('./ipxe.js'),
+  assets: () => import('./assets.js'),
   'informer-memory': () => import('./informer-memory.js'),
   'status-writes': () => import('./status-writes.js'),
   'proxmox-calls': () => import('./proxmox-calls.js'),

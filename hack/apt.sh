@@ -9,7 +9,9 @@ packages=(ca-certificates curl openssl git
   ipxe ipxe-qemu qemu-system-x86 dnsmasq-base isc-dhcp-server kea-dhcp4-server tftp-hpa wrk
   # libvirt and the test guest (hack/libvirt.sh, hack/testguest.sh); isoinfo/blkid read seed ISOs
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-utils busybox-static qemu-guest-agent cpio
-  genisoimage netcat-openbsd)
+  genisoimage netcat-openbsd
+  # the peer of the assets benchmark
+  nginx-light)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

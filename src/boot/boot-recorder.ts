@@ -9,7 +9,8 @@ import { bootMetrics } from '../observability/metrics.js';
 import type { ResourceStore } from '../store/store.js';
 
 export interface ObservedBoot {
-  time: string;
+  /** Epoch milliseconds (formatted at write time, not on the request path). */
+  timeMs: number;
   clientIP: string;
   scriptHash: string;
   firmware?: string;
@@ -40,6 +41,11 @@ export class BootRecorder {
     private readonly store: ResourceStore,
     private readonly log: Logger,
     private readonly flushIntervalMs = 1000,
+    /**
+     * Status writes per flush at most. When more machines boot than that, the rest wait for a
+     * later flush and keep coalescing, so a boot storm costs the API server a bounded write rate.
+     */
+    private readonly maxWritesPerFlush = 200,
   ) {}
 
   start(): void {
@@ -89,15 +95,21 @@ export class BootRecorder {
 
   private async flushOnce(): Promise<void> {
     if (this.pending.size === 0) return;
-    const batch = this.pending;
-    this.pending = new Map();
-    const entries = [...batch.entries()];
+    // Oldest first (a Map keeps insertion order); the rest stay pending.
+    const entries: [string, Pending][] = [];
+    for (const entry of this.pending) {
+      if (entries.length >= this.maxWritesPerFlush) break;
+      entries.push(entry);
+    }
+    for (const [key] of entries) this.pending.delete(key);
     const WRITERS = 8;
     let next = 0;
     await Promise.all(Array.from({ length: Math.min(WRITERS, entries.length) }, async () => {
       while (next < entries.length) {
         const [key, entry] = entries[next++]!;
         await this.writeOne(key, entry);
+        // Give waiting requests a turn between writes, even with a store that answers at once.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }));
   }
@@ -112,7 +124,7 @@ export class BootRecorder {
     const base = Math.max(current.status?.bootCount ?? 0, this.written.get(key) ?? 0);
     const status: NodeBootAssignmentStatus = {
       ...(current.status ?? {}),
-      lastBoot: { time: entry.last.time, clientIP: entry.last.clientIP, scriptHash: entry.last.scriptHash, firmware: entry.last.firmware, arch: entry.last.arch },
+      lastBoot: { time: new Date(entry.last.timeMs).toISOString(), clientIP: entry.last.clientIP, scriptHash: entry.last.scriptHash, firmware: entry.last.firmware, arch: entry.last.arch },
       bootCount: base + entry.boots,
     };
     if (entry.consumedEpoch !== undefined) status.bootOnceConsumedEpoch = entry.consumedEpoch;

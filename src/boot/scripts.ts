@@ -109,6 +109,8 @@ export function buildChainScript(serverUrl: string): string {
     '#!ipxe',
     '# bootplane: identify this machine, then fetch its own script',
     `chain --autofree ${serverUrl}/ipxe?mac=\${net0/mac}&uuid=\${uuid}&arch=\${buildarch}&platform=\${platform} || goto failed`,
+    // The machine's script returned without booting (local boot): leave iPXE so the firmware goes on.
+    'exit',
     ...FAILED,
   ].join('\n') + '\n';
 }

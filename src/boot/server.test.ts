@@ -13,6 +13,7 @@ import { AssetCache } from './assets.js';
 import { BootRecorder } from './boot-recorder.js';
 import { CidrAllowlist, ClientRateLimiter, ConcurrencyCap } from './guard.js';
 import { addBootIndexes } from './indexes.js';
+import { dhcpNetworkConfig } from './start.js';
 import { BootServer, type BootServerOptions } from './server.js';
 import { UrlSigner } from './signed-url.js';
 
@@ -82,6 +83,7 @@ async function harness(overrides: Partial<BootServerOptions> = {}): Promise<Harn
     allowlist: new CidrAllowlist([]),
     rateLimiter: new ClientRateLimiter(0, 1),
     concurrency: new ConcurrencyCap(100),
+    networkConfig: dhcpNetworkConfig,
     ...overrides,
   });
   const http = await server.listen(0, '127.0.0.1');
@@ -205,6 +207,16 @@ describe('boot server', () => {
     expect((await get(h.port, '/boot.ipxe', { method: 'POST' })).status).toBe(405);
     expect((await get(h.port, '/boot.ipxe', { headers: { 'x-big': 'a'.repeat(20_000) } })).status).toBe(431);
     expect((await get(h.port, '/boot.ipxe', { headers: { host: 'evil.example/`x`' } })).status).toBe(400);
+  });
+
+  it('renders DHCP configuration for a vendor from the cached assignments', async () => {
+    const r = await get(h.port, '/api/v1/boot/network-config?vendor=dnsmasq');
+    expect(r.status).toBe(200);
+    expect(r.body).toContain(`dhcp-boot=tag:ipxe,http://127.0.0.1:${h.port}/boot.ipxe`);
+    expect(r.body).toContain('dhcp-host=52:54:00:12:34:56');
+    expect(r.body).not.toContain('52:54:00:00:00:02');
+    expect((await get(h.port, '/api/v1/boot/network-config?vendor=cisco')).status).toBe(400);
+    expect((await get(h.port, '/api/v1/boot/network-config?vendor=kea', { headers: { host: 'boot.example:8082' } })).status).toBe(409);
   });
 
   it('reports statistics', async () => {

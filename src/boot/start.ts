@@ -12,6 +12,7 @@ import { AssetCache } from './assets.js';
 import { BootRecorder } from './boot-recorder.js';
 import { CidrAllowlist, ClientRateLimiter, ConcurrencyCap } from './guard.js';
 import { BootServer, type NetworkConfigRenderer } from './server.js';
+import { defaultDhcpSettings, isDhcpVendor, renderDhcpConfig } from './dhcp/render.js';
 import { buildChainScript } from './scripts.js';
 import { UrlSigner } from './signed-url.js';
 import { TftpServer } from './tftp.js';
@@ -33,7 +34,11 @@ export function signingKey(file: string | undefined): Buffer | undefined {
   return key;
 }
 
-export async function startBootServer(config: ControllerConfig, store: ResourceStore, log: Logger, networkConfig?: NetworkConfigRenderer): Promise<RunningBootServer> {
+/** /api/v1/boot/network-config: TFTP next-server on the boot server's own host. */
+export const dhcpNetworkConfig: NetworkConfigRenderer = (vendor, assignments, serverUrl) =>
+  isDhcpVendor(vendor) ? renderDhcpConfig(vendor, defaultDhcpSettings(serverUrl), assignments) : undefined;
+
+export async function startBootServer(config: ControllerConfig, store: ResourceStore, log: Logger, networkConfig: NetworkConfigRenderer = dhcpNetworkConfig): Promise<RunningBootServer> {
   const bootLog = log.child({ component: 'boot' });
   const recorder = new BootRecorder(store, bootLog, config.bootStatusFlushMs);
   const server = new BootServer({

@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { controller, CONTROLLER_USAGE } from './controller.js';
 import { standalone, STANDALONE_USAGE } from './standalone.js';
+import { RENDER_DHCP_USAGE, renderDhcp, UsageError } from './render-dhcp.js';
+import { tftp, TFTP_USAGE, TftpUsageError } from './tftp.js';
 import { describe, DESCRIBE_USAGE } from './describe.js';
 import { get, GET_USAGE } from './get.js';
 import { PLAN_USAGE, runPlan } from './plan.js';
@@ -12,6 +14,8 @@ const USAGE = `bootplane — owns how machines boot
 
 Usage:
   bootplane controller [flags]   run the operator against a Kubernetes API server
+  bootplane render dhcp [flags]  print DHCP configuration for network boot (MikroTik, dnsmasq, ISC, Kea)
+  bootplane tftp [flags]         serve the TFTP first hop (iPXE binaries, chain script) on its own
   bootplane standalone --dir D   run the same reconcilers and boot server over a directory of manifests
   bootplane get [kind] --dir D   list objects of a standalone site, like kubectl get
   bootplane describe K/N --dir D spec, status, conditions and Events of one object
@@ -37,6 +41,19 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       return controller(rest);
+    case 'render':
+      if (rest[0] !== 'dhcp' || rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(RENDER_DHCP_USAGE);
+        return rest[0] === 'dhcp' ? 0 : 2;
+      }
+      try {
+        await renderDhcp(rest.slice(1), (text) => process.stdout.write(text));
+        return 0;
+      } catch (err) {
+        if (!(err instanceof UsageError) && !(err instanceof TypeError && 'code' in err)) throw err;
+        process.stderr.write(`bootplane render dhcp: ${err.message}\n`);
+        return 2;
+      }
     case 'standalone':
       if (rest.includes('--help') || rest.includes('-h')) return void process.stdout.write(STANDALONE_USAGE), 0;
       return standalone(rest);
@@ -46,6 +63,18 @@ async function main(argv: string[]): Promise<number> {
     case 'describe':
       if (rest.includes('--help') || rest.includes('-h')) return void process.stdout.write(DESCRIBE_USAGE), 0;
       return describe(rest);
+    case 'tftp':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(TFTP_USAGE);
+        return 0;
+      }
+      try {
+        return await tftp(rest);
+      } catch (err) {
+        if (!(err instanceof TftpUsageError) && !(err instanceof TypeError && 'code' in err)) throw err;
+        process.stderr.write(`bootplane tftp: ${err.message}\n`);
+        return 2;
+      }
     case 'plan':
       return runPlan(rest, {
         readFile: (path) => readFileSync(path === '-' ? 0 : path, 'utf8'),

@@ -25,8 +25,13 @@ export class MemoryStore implements ResourceStore {
     this.cache(kind).addIndex(name, fn);
   }
 
+  /** Stores obj with a new resourceVersion; generation moves when spec changes, as the API server does it. */
   put<T extends KubeObject>(kind: string, obj: T): T {
-    const stored = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(this.resourceVersion++) } };
+    const previous = this.get(kind, keyOf(obj));
+    const generation = previous
+      ? (previous.metadata.generation ?? 1) + (JSON.stringify(previous.spec) === JSON.stringify(obj.spec) ? 0 : 1)
+      : (obj.metadata.generation ?? 1);
+    const stored = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(this.resourceVersion++), generation } };
     this.cache(kind).upsert(stored);
     return stored;
   }

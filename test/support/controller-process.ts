@@ -14,6 +14,7 @@ export class ControllerProcess {
   readonly lines: LogLine[] = [];
   private readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
+  onStderr: ((text: string) => void) | undefined;
 
   constructor(readonly identity: string, flags: Record<string, string>, kubeconfig = KUBECONFIG, command = 'controller') {
     const args = ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), command, '--identity', identity];
@@ -33,7 +34,10 @@ export class ControllerProcess {
         }
       }
     });
-    this.child.stderr!.on('data', (chunk: Buffer) => this.lines.push({ msg: chunk.toString(), level: 50, stderr: true }));
+    this.child.stderr!.on('data', (chunk: Buffer) => {
+      this.lines.push({ msg: chunk.toString(), level: 50, stderr: true });
+      this.onStderr?.(chunk.toString());
+    });
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
   }
 

@@ -52,6 +52,16 @@ describe('NodeBootAssignmentReconciler', () => {
     expect(cond(s.store.get('NodeBootAssignment', 'lab/orphan'), 'ProfileResolved')).toMatchObject({ status: 'False', reason: 'ProfileNotFound' });
   });
 
+  it('reports a MAC claimed by another assignment, in any namespace', async () => {
+    const s = setup();
+    s.put('first', { mac: '52:54:00:00:00:0f' });
+    s.store.put('NodeBootAssignment', { ...s.store.get<NodeBootAssignment>('NodeBootAssignment', 'lab/first')!, metadata: { name: 'copy', namespace: 'other' } });
+    await s.assignments.reconcile({ namespace: 'lab', name: 'first' });
+    const c = cond(s.store.get('NodeBootAssignment', 'lab/first'), 'MacAddressUnique');
+    expect(c).toMatchObject({ status: 'False', reason: 'MacAddressConflict' });
+    expect(c?.message).toContain('other/copy');
+  });
+
   it('takes MACs from the referenced VirtualMachine, which the MAC index then finds', async () => {
     const s = setup();
     s.put('vm-boot', { vmRef: { name: 'web' } });

@@ -11,7 +11,9 @@ import type { ReconcileResult, Reconciler } from '../../kube/controller.js';
 import type { ObjectKey } from '../../kube/object.js';
 import type { ResourceStore } from '../../store/store.js';
 import { readyCondition } from '../bootprofile/status.js';
-import { checkProfile, identifyMachine } from './status.js';
+import { ASSIGNMENT_MAC_INDEX } from '../../boot/indexes.js';
+import { keyOf } from '../../kube/object.js';
+import { checkProfile, identifyMachine, macConflict } from './status.js';
 
 const KIND = 'NodeBootAssignment';
 
@@ -35,7 +37,8 @@ export class NodeBootAssignmentReconciler implements Reconciler {
     const profile = this.store.get<BootProfile>('BootProfile', `${key.namespace}/${spec.data.profileRef.name}`);
     const check = checkProfile(valid, profile, identity.macAddresses[0], this.serverUrl);
 
-    const updates: ConditionUpdate[] = [identity.condition, ...check.conditions];
+    const unique = macConflict(keyOf(assignment), identity.macAddresses, (mac) => this.store.byIndex<NodeBootAssignment>(KIND, ASSIGNMENT_MAC_INDEX, mac).map(keyOf));
+    const updates: ConditionUpdate[] = [identity.condition, unique, ...check.conditions];
     if (spec.data.state === 'Disabled') {
       updates.push({ type: 'Ready', status: 'False', reason: 'Disabled', message: 'spec.state is Disabled: the machine gets the fallback, as unknown machines do.' });
     }
@@ -50,7 +53,7 @@ export class NodeBootAssignmentReconciler implements Reconciler {
     const before = assignment.status?.conditions;
     let conditions: Condition[] = [...(before ?? [])];
     for (const update of updates) conditions = setCondition(conditions, update, generation);
-    if (!updates.some((u) => u.type === 'Ready')) conditions = setCondition(conditions, readyCondition(conditions, ['MachineIdentified', 'ProfileResolved', 'Rendered']), generation);
+    if (!updates.some((u) => u.type === 'Ready')) conditions = setCondition(conditions, readyCondition(conditions, ['MachineIdentified', 'MacAddressUnique', 'ProfileResolved', 'Rendered']), generation);
     const status: NodeBootAssignmentStatus = { ...(assignment.status ?? {}), ...fields, observedGeneration: generation, conditions };
     // Fields this pass has nothing to say about are removed, not kept stale.
     for (const [k, v] of Object.entries(fields)) if (v === undefined) delete (status as Record<string, unknown>)[k];

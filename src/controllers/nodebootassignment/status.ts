@@ -57,3 +57,13 @@ export function checkProfile(assignment: NodeBootAssignment, profile: BootProfil
   }
   return { scriptHash, conditions: [resolved, { type: 'Rendered', status: 'True', reason: 'Rendered', message: `The script renders for ${(profile.spec.firmware ?? ['bios', 'uefi']).join(' and ')}.` }] };
 }
+
+/** Other assignments (any namespace) that claim one of this machine's MACs. */
+export function macConflict(self: string, macs: readonly string[], claimants: (mac: string) => string[]): ConditionUpdate {
+  const others = [...new Set(macs.flatMap((mac) => claimants(mac).filter((k) => k !== self)))].sort();
+  if (others.length === 0) return { type: 'MacAddressUnique', status: 'True', reason: 'Unique', message: 'No other assignment claims these MAC addresses.' };
+  return {
+    type: 'MacAddressUnique', status: 'False', reason: 'MacAddressConflict',
+    message: `Also claimed by ${others.join(', ')}; the boot server answers with the oldest enabled assignment. Delete or disable the others.`,
+  };
+}

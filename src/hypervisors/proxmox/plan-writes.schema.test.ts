@@ -1,26 +1,20 @@
-// The writes planToPveWrites produces, checked against PVE's official API schema (the copy in
-// ../shared/pve-api/endpoints.json beside the repository): every parameter is one the endpoint
+// The writes planToPveWrites produces, checked against PVE's official API schema (the copy the
+// simulator keeps, simulator/pve-api/endpoints.json): every parameter is one the endpoint
 // declares, every drive sub-key belongs to that bus's format, ISO drives carry media=cdrom, and
 // the boot order names only valid boot devices.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planMedia } from '../../planning/plan-media.js';
 import type { DesiredMedia } from '../../planning/model.js';
 import { parsePropertyString } from './codecs/property-string.js';
 import { observedVmFromPveConfig, type PveVmConfig } from './config.js';
 import { planToPveWrites } from './plan-writes.js';
+import { locateSchemaFile } from './simulator/schema.js';
 
-function findSchema(): string {
-  for (let dir = import.meta.dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    const candidate = join(dir, 'shared', 'pve-api', 'endpoints.json');
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new Error('shared/pve-api/endpoints.json not found beside the repository');
-}
 
 interface ParamSchema { format?: string | Record<string, { alias?: string }>; pattern?: string }
-const schema = JSON.parse(readFileSync(findSchema(), 'utf8')) as {
+const schema = JSON.parse(readFileSync(locateSchemaFile(), 'utf8')) as {
   endpoints: Record<string, Record<string, { parameters: { properties: Record<string, ParamSchema> } }>>;
 };
 const configPost = schema.endpoints['/nodes/{node}/qemu/{vmid}/config']?.POST?.parameters.properties ?? {};

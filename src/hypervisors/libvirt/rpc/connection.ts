@@ -110,7 +110,7 @@ export class RpcConnection {
     try {
       const serial = this.nextSerial();
       const opened = this.expect(serial, target);
-      this.write(target, PacketType.CALL, serial, PacketStatus.OK, payload);
+      this.writeOrForget(opened, serial, target, PacketType.CALL, PacketStatus.OK, payload);
       await opened;
       const finished = this.expect(serial, target);
       // The daemon answers a broken stream early with an ERROR: stop writing when that happens.
@@ -141,8 +141,22 @@ export class RpcConnection {
   private send(target: CallTarget, payload: Buffer, signal?: AbortSignal): Promise<Buffer> {
     const serial = this.nextSerial();
     const reply = this.expect(serial, target, signal);
-    this.write(target, PacketType.CALL, serial, PacketStatus.OK, payload);
+    this.writeOrForget(reply, serial, target, PacketType.CALL, PacketStatus.OK, payload);
     return reply;
+  }
+
+  /**
+   * Writes a packet whose reply is already awaited; when the write throws (the connection closed
+   * meanwhile) the reply promise is settled here, so it never surfaces as an unhandled rejection.
+   */
+  private writeOrForget(reply: Promise<unknown>, serial: number, target: CallTarget, type: number, status: number, payload: Buffer): void {
+    try {
+      this.write(target, type, serial, status, payload);
+    } catch (err) {
+      reply.catch(() => undefined);
+      this.pending.delete(serial);
+      throw err;
+    }
   }
 
   private expect(serial: number, target: CallTarget, signal?: AbortSignal): Promise<Buffer> {

@@ -1,4 +1,6 @@
 // The request validator against the official schema: the messages PVE::JSONSchema gives.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PveSchema, validateParams } from './schema.js';
 
@@ -36,5 +38,14 @@ describe('PVE schema validation', () => {
     expect(errors).toEqual({ url: 'value does not match the regex pattern', 'checksum-algorithm': "missing property - 'checksum' requires this property" });
     expect(check('GET', '/nodes/bad_node!/qemu/100/config', {}).node).toBe('invalid format - value does not look like a valid node name');
     expect(check('PUT', '/nodes/pve1/qemu/100/config', { delete: 'ide2,9x' }).delete).toBe("invalid format - invalid configuration ID '9x'");
+  });
+});
+
+describe('the schema copy kept in the repository', () => {
+  it('is byte for byte the project\'s official copy, where that copy is present', () => {
+    const official = join(import.meta.dirname, '..', '..', '..', '..', '..', 'shared', 'pve-api', 'endpoints.json');
+    const kept = join(import.meta.dirname, 'pve-api', 'endpoints.json');
+    if (!existsSync(official)) return; // a clone outside the project's workspace has only the kept copy
+    expect(readFileSync(kept, 'utf8')).toBe(readFileSync(official, 'utf8'));
   });
 });

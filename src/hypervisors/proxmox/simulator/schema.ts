@@ -41,10 +41,15 @@ interface EndpointsFile {
 /** Property-string formats the schema names instead of expanding (pve-qm-boot, pve-qm-ipconfig...). */
 export type NamedFormats = Record<string, Record<string, PropertySchema>>;
 
-/** Finds endpoints.json: $BOOTPLANE_PVE_SCHEMA, else shared/pve-api/ beside an ancestor of this checkout. */
+/** Finds endpoints.json: $BOOTPLANE_PVE_SCHEMA, the copy kept beside this file, else shared/pve-api/ above the checkout. */
 export function locateSchemaFile(): string {
   const fromEnv = process.env.BOOTPLANE_PVE_SCHEMA;
   if (fromEnv) return fromEnv;
+  // Beside this file when run from src/; from dist/ (tsc copies no JSON) the same folder in src/.
+  for (const dirName of [import.meta.dirname, join(import.meta.dirname, '..', '..', '..', '..', '..', 'src', 'hypervisors', 'proxmox', 'simulator')]) {
+    const vendored = join(dirName, 'pve-api', 'endpoints.json');
+    if (existsSync(vendored)) return vendored;
+  }
   let dir = resolve(import.meta.dirname);
   for (;;) {
     const candidate = join(dir, 'shared', 'pve-api', 'endpoints.json');
