@@ -10,7 +10,8 @@ export function watchIsoAttachments(enqueue: (key: string) => void, store: Resou
     if (event === 'update' && onlyStatusChanged(old, obj)) return; // our own status write
     enqueue(keyOf(obj));
   });
-  vms.on((_event, obj) => {
+  vms.on((event, obj) => {
+    if (event === 'resync') return; // each IsoAttachment has its own resync
     for (const iso of store.byIndex('IsoAttachment', VM_INDEX, keyOf(obj))) enqueue(keyOf(iso));
   });
 }

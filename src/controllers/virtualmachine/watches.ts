@@ -18,7 +18,10 @@ export function watchVirtualMachines(enqueue: (key: string) => void, store: Reso
     if (event === 'update' && onlyStatusChanged(old, obj)) return; // our own status write
     enqueue(keyOf(obj));
   });
-  attachments.on((_event, obj) => { for (const key of vmOfAttachment(obj)) enqueue(key); });
+  attachments.on((event, obj) => {
+    if (event === 'resync') return; // the VM's own resync already brings it back
+    for (const key of vmOfAttachment(obj)) enqueue(key);
+  });
   // A Hypervisor's status changes on every inventory; its VMs care only about its spec (safe
   // mode, endpoint, credentials) and whether it is reachable.
   const seen = new Map<string, string>();
