@@ -25,6 +25,7 @@ beforeAll(async () => {
   <os><type arch='x86_64' machine='pc'>hvm</type><kernel>${guest.kernel}</kernel><initrd>${guest.initrd}</initrd><cmdline>console=ttyS0 quiet</cmdline><boot dev='hd'/></os>
   <devices>
     <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='/usr/lib/ipxe/ipxe.iso'/><target dev='hdc' bus='ide'/><readonly/></disk>
+    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
     <memballoon model='none'/>
   </devices>
 </domain>`);
@@ -46,6 +47,10 @@ describe('libvirt driver', () => {
     expect(await driver.readVm({ domainName: 'bp-no-such-domain' }, signal())).toBeUndefined();
     await driver.power({ domainName: name }, 'start', signal());
     await driver.power({ domainName: name }, 'start', signal()); // idempotent
+    // Swap once the guest is up, as a user would: while it boots, a guest may hold its CD-ROM
+    // tray, and the media change is then refused (and rolled back) — not this test's subject.
+    const running = await driver.client.lookupDomainByName(name);
+    await eventually(async () => driver.client.agentCommand(running, '{"execute":"guest-ping"}', 2), 'guest booted', 90_000, 1000);
     const vm = (await driver.readVm({ domainName: name }, signal()))!;
     expect(vm.power).toBe('Running');
     expect(vm.devices).toEqual([{ slot: 'ide2', kind: 'cdrom', volume: '/usr/lib/ipxe/ipxe.iso' }]);
