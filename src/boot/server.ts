@@ -355,7 +355,7 @@ export class BootServer {
     const ref = purpose === 'ignition' ? assignment?.spec.ignitionSecretRef : assignment?.spec.cloudConfigSecretRef;
     if (!assignment || !ref || assignment.spec.state === 'Disabled') throw new BadRequest(404, `no ${purpose} for this machine`);
     ex.audit.assignment = keyOf(assignment);
-    const secret = await this.store.getSecret(assignment.metadata.namespace ?? 'default', ref.name, () => undefined);
+    const secret = await this.store.getSecret(assignment.metadata.namespace ?? 'default', ref.name);
     const value = secret?.data[ref.key];
     if (value === undefined) throw new BadRequest(404, `no ${purpose} for this machine: the referenced Secret or key does not exist`);
     this.send(ex, 200, value, purpose === 'ignition' ? 'application/vnd.coreos.ignition+json' : 'text/cloud-config; charset=utf-8');

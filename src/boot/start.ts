@@ -68,7 +68,7 @@ export async function startBootServer(config: ControllerConfig, store: ResourceS
       const spec = assignment.spec as { ignitionSecretRef?: { name: string }; cloudConfigSecretRef?: { name: string } } | undefined;
       for (const ref of [spec?.ignitionSecretRef, spec?.cloudConfigSecretRef]) {
         if (!ref) continue;
-        store.getSecret(assignment.metadata.namespace ?? 'default', ref.name, () => undefined)
+        store.getSecret(assignment.metadata.namespace ?? 'default', ref.name)
           .catch((err: unknown) => bootLog.warn({ secret: ref.name, namespace: assignment.metadata.namespace, err: errorMessage(err) }, 'watching a configuration Secret failed'));
       }
     },

@@ -360,11 +360,11 @@ export class DirStore implements ResourceStore {
     this.source(kind).emit('update', next, current);
   }
 
-  async getSecret(namespace: string, name: string, onChange: () => void): Promise<SecretData | undefined> {
+  async getSecret(namespace: string, name: string, onChange?: () => void): Promise<SecretData | undefined> {
     const key = `${namespace}/${name}`;
     let listeners = this.secretListeners.get(key);
     if (!listeners) this.secretListeners.set(key, (listeners = new Set()));
-    listeners.add(onChange);
+    if (onChange) listeners.add(onChange);
     const secret = this.get<KubeObject & { data?: Record<string, string>; stringData?: Record<string, string> }>('Secret', key);
     if (!secret) return undefined;
     const data: Record<string, string> = {};

@@ -58,7 +58,7 @@ export class KubeStore implements ResourceStore {
     return removeFinalizer(this.client, bootplaneResource(kind), obj);
   }
 
-  async getSecret(namespace: string, name: string, onChange: () => void): Promise<SecretData | undefined> {
+  async getSecret(namespace: string, name: string, onChange?: () => void): Promise<SecretData | undefined> {
     const key = `${namespace}/${name}`;
     let watch = this.secretWatches.get(key);
     if (!watch) {
@@ -77,7 +77,7 @@ export class KubeStore implements ResourceStore {
       this.secretWatches.set(key, watch);
       informer.start();
     }
-    watch.listeners.add(onChange);
+    if (onChange) watch.listeners.add(onChange);
     await watch.informer.waitForSync(SECRET_READ_TIMEOUT_MS);
     const secret = watch.informer.cache.get(key);
     if (!secret) return undefined;

@@ -23,8 +23,9 @@ export interface ResourceStore {
   removeFinalizer(kind: string, obj: KubeObject): Promise<void>;
   /**
    * Reads a Secret and keeps watching it; onChange fires when its content changes so that
-   * dependants reconcile again (credential rotation without restart).
+   * dependants reconcile again (credential rotation without restart). Listeners are kept by
+   * identity: pass the same function on every call (one per dependant), never a fresh closure.
    */
-  getSecret(namespace: string, name: string, onChange: () => void): Promise<SecretData | undefined>;
+  getSecret(namespace: string, name: string, onChange?: () => void): Promise<SecretData | undefined>;
   recordEvent(obj: KubeObject, type: EventType, reason: string, action: string, note: string): void;
 }
