@@ -212,6 +212,17 @@ describe('VirtualMachine and IsoAttachment on Proxmox', () => {
     expect((await cond('vm/live', 'Ready'))?.reason).toBe('RestartRequired');
   });
 
+  it('does not move a running VM\'s cloud-init drive: it waits for power-off and changes nothing', async () => {
+    const vmid = nextVmid++;
+    sim.cluster.addVm({ vmid, running: true, config: { name: 'busy-web', ostype: 'l26', scsi0: `local-lvm:vm-${vmid}-disk-0,size=16G`, ide2: `local-lvm:vm-${vmid}-cloudinit,media=cdrom`, boot: 'order=scsi0' } });
+    const before = sim.cluster.digest(sim.cluster.vms.get(vmid)!);
+    await apply(vmYaml('busy-web', vmid, '  osFamily: debian\n  cloudInit: {placement: scsi}\n'));
+    const waiting = await until('vm/busy-web', 'MediaConfigured', (c) => c.reason === 'WaitingForPowerOff', 'waiting for power-off');
+    expect(waiting.message).toContain('from ide2 to scsi');
+    expect(sim.cluster.digest(sim.cluster.vms.get(vmid)!)).toBe(before);
+    expect(sim.cluster.vms.get(vmid)!.running).toBe(true);
+  });
+
   it('in safe mode plans and reports, and changes nothing', async () => {
     const vmid = nextVmid++;
     sim.cluster.addVm({ vmid, config: { name: 'careful', scsi0: `local-lvm:vm-${vmid}-disk-0,size=16G`, boot: 'order=scsi0' } });

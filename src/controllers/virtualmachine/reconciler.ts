@@ -22,7 +22,7 @@ import { describeStep, rollbackSteps } from '../../planning/steps.js';
 import type { ResourceStore } from '../../store/store.js';
 import { connectToHypervisor, SecretListeners } from '../hypervisor/connection.js';
 import { FORCE_DELETE_ANNOTATION } from '../hypervisor/status.js';
-import { desiredMedia, installStatus, observedStatus, readyCondition, restartRequiredCondition, stepsInEffect } from './status.js';
+import { desiredMedia, installStatus, observedStatus, readyCondition, relocationNeedingPowerOff, restartRequiredCondition, stepsInEffect } from './status.js';
 import { VM_INDEX } from './watches.js';
 
 const RETRY_MS = 30_000;
@@ -142,6 +142,9 @@ export class VirtualMachineReconciler implements Reconciler {
       pass.fields.plan = plan.steps.map(describeStep).slice(0, 64);
       pass.updates.push({ type: 'SafeMode', status: 'True', reason: 'PlanNotApplied', message: `Safe mode is on (${connection.hypervisor.spec.safeMode ? 'Hypervisor' : 'VirtualMachine'}): ${plan.steps.length} step(s) planned, none applied; see status.plan.` });
       pass.updates.push({ type: 'MediaConfigured', status: 'False', reason: 'SafeMode', message: `Not applied in safe mode: ${plan.steps.map(describeStep).join('; ')}.` });
+    } else if (relocationNeedingPowerOff(observed, plan.steps)) {
+      pass.updates.push({ type: 'MediaConfigured', status: 'False', reason: 'WaitingForPowerOff', message: relocationNeedingPowerOff(observed, plan.steps)! });
+      requeueAfterMs = RETRY_MS;
     } else if (spec.data.disruptiveChanges === 'WaitForPowerOff' && observed.power !== 'Stopped') {
       pass.updates.push({ type: 'MediaConfigured', status: 'False', reason: 'WaitingForPowerOff', message: `${plan.steps.length} step(s) wait for the VM to be powered off (spec.disruptiveChanges: WaitForPowerOff).` });
       requeueAfterMs = RETRY_MS;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { IsoAttachment } from '../../api/v1alpha1/iso-attachment.js';
 import type { VirtualMachine } from '../../api/v1alpha1/virtual-machine.js';
-import type { ObservedVm } from '../../planning/model.js';
-import { desiredMedia, installStatus, observedStatus, readyCondition, restartRequiredCondition, stepsInEffect } from './status.js';
+import type { ObservedVm, Step } from '../../planning/model.js';
+import { desiredMedia, installStatus, observedStatus, readyCondition, relocationNeedingPowerOff, restartRequiredCondition, stepsInEffect } from './status.js';
 
 const vm = (spec: Partial<VirtualMachine['spec']> = {}, status?: VirtualMachine['status'], deleting = false): VirtualMachine => ({
   apiVersion: 'bootplane.io/v1alpha1', kind: 'VirtualMachine',
@@ -83,5 +83,17 @@ describe('VM status', () => {
     expect(installStatus(marked, 't1')).toEqual({ state: 'Installed', startedAt: 't0', completedAt: 't1', completedBy: 'mark' });
     expect(installStatus(vm({ install: { source: 'iso', timeoutSeconds: 60, markedInstalled: false } as VirtualMachine['spec']['install'] }), 't2')).toEqual({ state: 'Installing', startedAt: 't2' });
     expect(installStatus(vm(), 't3')).toBeUndefined();
+  });
+});
+
+describe('relocationNeedingPowerOff', () => {
+  const vm = (power: ObservedVm['power']): ObservedVm => ({ name: 'web', osHints: {}, machine: { machine: 'pc', arch: 'x86_64', firmware: 'bios' }, devices: [], nics: [], bootOrder: [], power });
+  const move: Step[] = [{ op: 'removeCloudInit', slot: 'ide2' }, { op: 'createCloudInit', slot: 'scsi1' }, { op: 'regenerateCloudInit' }];
+  it('holds a cloud-init move while the VM runs, naming both slots', () => {
+    expect(relocationNeedingPowerOff(vm('Running'), move)).toContain('from ide2 to scsi1 needs the VM powered off');
+  });
+  it('lets it through on a stopped VM, and lets other changes through on a running one', () => {
+    expect(relocationNeedingPowerOff(vm('Stopped'), move)).toBeUndefined();
+    expect(relocationNeedingPowerOff(vm('Running'), [{ op: 'attachIso', slot: 'ide0', volume: 'local:iso/a.iso' }])).toBeUndefined();
   });
 });

@@ -119,3 +119,16 @@ export function readyCondition(conditions: readonly Condition[]): ConditionUpdat
   if (restart?.status === 'True') return { type: 'Ready', status: 'False', reason: 'RestartRequired', message: restart.message };
   return { type: 'Ready', status: 'True', reason: 'Converged', message: 'The VM matches its spec.' };
 }
+
+/**
+ * A cloud-init move on a VM that is not stopped, described, or undefined. Proxmox keeps one
+ * cloud-init drive per VM and cannot stage a second while the first waits as a pending removal,
+ * so such a move half-applies on a running VM; bootplane waits for the VM to be off instead.
+ */
+export function relocationNeedingPowerOff(observed: ObservedVm, steps: readonly Step[]): string | undefined {
+  if (observed.power === 'Stopped') return undefined;
+  const from = steps.find((s) => s.op === 'removeCloudInit');
+  const to = steps.find((s) => s.op === 'createCloudInit');
+  if (!from || !to || !('slot' in from) || !('slot' in to)) return undefined;
+  return `Moving the cloud-init drive from ${from.slot} to ${to.slot} needs the VM powered off (a running VM cannot hold the new drive while the old one waits for removal); nothing was changed. Power the VM off, or leave spec.cloudInit.placement at keep.`;
+}
