@@ -1,5 +1,6 @@
 // Shapes of the PVE replies the client reads (the subset of each documented return schema we
 // use; PVE sends more and unknown keys are ignored).
+import type { Upid } from './upid.js';
 
 /** A VM config as GET .../config returns it: integers and booleans as numbers, the rest strings. */
 export type VmConfig = Record<string, string | number>;
@@ -56,15 +57,9 @@ export interface StorageContentItem {
   vmid?: number;
 }
 
-export interface TaskStatusReply {
+/** GET /nodes/{node}/tasks/{upid}/status: the UPID's own fields, plus how the task is doing. */
+export interface TaskStatusReply extends Upid {
   upid: string;
-  node: string;
-  pid: number;
-  pstart: number;
-  starttime: number;
-  type: string;
-  id: string;
-  user: string;
   tokenid?: string;
   status: 'running' | 'stopped';
   exitstatus?: string;
