@@ -223,6 +223,19 @@ describe('VirtualMachine and IsoAttachment on Proxmox', () => {
     expect(sim.cluster.vms.get(vmid)!.running).toBe(true);
   });
 
+  it('boots a VM from the network first while its NodeBootAssignment is active, and from disk again once it is disabled', async () => {
+    const vmid = nextVmid++;
+    sim.cluster.addVm({ vmid, config: { name: 'netboot', ostype: 'l26', scsi0: `local-lvm:vm-${vmid}-disk-0,size=16G`, net0: 'virtio=BC:24:11:00:07:01,bridge=vmbr0', boot: 'order=scsi0' } });
+    await apply(vmYaml('netboot', vmid, '  bootOrder: {preset: hd}\n'));
+    await until('vm/netboot', 'MediaConfigured', (c) => c.status === 'True', 'netboot VM converged');
+    expect(pveConfig(vmid).boot).toBe('order=scsi0');
+    const assignment = (state: string) => `apiVersion: bootplane.io/v1alpha1\nkind: NodeBootAssignment\nmetadata: {name: netboot-node, namespace: ${ns}}\nspec: {vmRef: {name: netboot}, profileRef: {name: rescue}, state: ${state}}\n`;
+    await apply(assignment('Enabled'));
+    await eventually(async () => pveConfig(vmid).boot === 'order=net0;scsi0', 'network first while the assignment is active');
+    await apply(assignment('Disabled'));
+    await eventually(async () => pveConfig(vmid).boot === 'order=scsi0', 'disk first again once it is disabled');
+  });
+
   it('in safe mode plans and reports, and changes nothing', async () => {
     const vmid = nextVmid++;
     sim.cluster.addVm({ vmid, config: { name: 'careful', scsi0: `local-lvm:vm-${vmid}-disk-0,size=16G`, boot: 'order=scsi0' } });

@@ -65,7 +65,7 @@ export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
   const primaryKind: Record<string, string> = { hypervisor: 'Hypervisor', nodebootassignment: 'NodeBootAssignment', bootprofile: 'BootProfile', virtualmachine: 'VirtualMachine', isoattachment: 'IsoAttachment' };
 
   watchHypervisors(enqueueTo('hypervisor'), source('Hypervisor'), source('VirtualMachine'));
-  watchVirtualMachines(enqueueTo('virtualmachine'), deps.store, source('VirtualMachine'), source('IsoAttachment'), source('Hypervisor'));
+  watchVirtualMachines(enqueueTo('virtualmachine'), deps.store, source('VirtualMachine'), source('IsoAttachment'), source('Hypervisor'), source('NodeBootAssignment'));
   watchIsoAttachments(enqueueTo('isoattachment'), deps.store, source('IsoAttachment'), source('VirtualMachine'));
   watchBootObjects(enqueueTo('nodebootassignment'), enqueueTo('bootprofile'), source('NodeBootAssignment'), source('BootProfile'), source('VirtualMachine'));
 

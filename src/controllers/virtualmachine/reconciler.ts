@@ -22,7 +22,9 @@ import { describeStep, rollbackSteps } from '../../planning/steps.js';
 import type { ResourceStore } from '../../store/store.js';
 import { connectToHypervisor, SecretListeners } from '../hypervisor/connection.js';
 import { FORCE_DELETE_ANNOTATION } from '../hypervisor/status.js';
-import { desiredMedia, installStatus, observedStatus, readyCondition, relocationNeedingPowerOff, restartRequiredCondition, stepsInEffect } from './status.js';
+import { desiredMedia, installStatus, networkBootActive, observedStatus, readyCondition, relocationNeedingPowerOff, restartRequiredCondition, stepsInEffect } from './status.js';
+import { ASSIGNMENT_VM_INDEX } from '../../boot/indexes.js';
+import type { NodeBootAssignment } from '../../api/v1alpha1/node-boot-assignment.js';
 import { VM_INDEX } from './watches.js';
 
 const RETRY_MS = 30_000;
@@ -114,7 +116,8 @@ export class VirtualMachineReconciler implements Reconciler {
     if (install?.state === 'Installed' && vm.status?.install?.state !== 'Installed') {
       this.store.recordEvent(vm, 'Normal', 'Installed', 'Install', 'The install is marked complete (spec.install.markedInstalled).');
     }
-    const desired = desiredMedia({ ...desiredVm, status: { ...desiredVm.status, install } }, attachments);
+    const assignments = this.store.byIndex<NodeBootAssignment>('NodeBootAssignment', ASSIGNMENT_VM_INDEX, keyOf(vm));
+    const desired = desiredMedia({ ...desiredVm, status: { ...desiredVm.status, install } }, attachments, networkBootActive(assignments));
     let plan: Plan;
     try {
       plan = planMedia(observed, desired);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { IsoAttachment } from '../../api/v1alpha1/iso-attachment.js';
 import type { VirtualMachine } from '../../api/v1alpha1/virtual-machine.js';
 import type { ObservedVm, Step } from '../../planning/model.js';
-import { desiredMedia, installStatus, observedStatus, readyCondition, relocationNeedingPowerOff, restartRequiredCondition, stepsInEffect } from './status.js';
+import { desiredMedia, installStatus, networkBootActive, observedStatus, readyCondition, relocationNeedingPowerOff, restartRequiredCondition, stepsInEffect } from './status.js';
+import type { NodeBootAssignment } from '../../api/v1alpha1/node-boot-assignment.js';
 
 const vm = (spec: Partial<VirtualMachine['spec']> = {}, status?: VirtualMachine['status'], deleting = false): VirtualMachine => ({
   apiVersion: 'bootplane.io/v1alpha1', kind: 'VirtualMachine',
@@ -95,5 +96,26 @@ describe('relocationNeedingPowerOff', () => {
   it('lets it through on a stopped VM, and lets other changes through on a running one', () => {
     expect(relocationNeedingPowerOff(vm('Stopped'), move)).toBeUndefined();
     expect(relocationNeedingPowerOff(vm('Running'), [{ op: 'attachIso', slot: 'ide0', volume: 'local:iso/a.iso' }])).toBeUndefined();
+  });
+});
+
+describe('networkBootActive', () => {
+  const nba = (spec: Partial<NodeBootAssignment['spec']>, status?: NodeBootAssignment['status']): NodeBootAssignment => ({
+    apiVersion: 'bootplane.io/v1alpha1', kind: 'NodeBootAssignment', metadata: { name: 'a', namespace: 'lab' },
+    spec: { vmRef: { name: 'web' }, profileRef: { name: 'p' }, bootMode: 'Always', bootOnceEpoch: 0, state: 'Enabled', ...spec }, status,
+  });
+  it('is on for an enabled assignment, and for a boot-once one until its boot is used', () => {
+    expect(networkBootActive([nba({})])).toBe(true);
+    expect(networkBootActive([nba({ bootMode: 'Once', bootOnceEpoch: 1 })])).toBe(true);
+    expect(networkBootActive([nba({ bootMode: 'Once', bootOnceEpoch: 1 }, { bootOnceConsumedEpoch: 1 })])).toBe(false);
+  });
+  it('is off for disabled assignments and when there are none', () => {
+    expect(networkBootActive([nba({ state: 'Disabled' })])).toBe(false);
+    expect(networkBootActive([])).toBe(false);
+  });
+  it('asks the planner for network first only then', () => {
+    const web = vm({ bootOrder: { preset: 'hd' } } as Partial<VirtualMachine['spec']>);
+    expect(desiredMedia(web, [], true).networkFirst).toBe(true);
+    expect(desiredMedia(web, [], false).networkFirst).toBeUndefined();
   });
 });

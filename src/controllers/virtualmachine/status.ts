@@ -3,6 +3,7 @@
 // replica started), and how observations become status and conditions.
 import type { Condition } from '../../api/v1alpha1/common.js';
 import type { IsoAttachment } from '../../api/v1alpha1/iso-attachment.js';
+import type { NodeBootAssignment } from '../../api/v1alpha1/node-boot-assignment.js';
 import type { VirtualMachine, VirtualMachineStatus } from '../../api/v1alpha1/virtual-machine.js';
 import type { ConditionUpdate } from '../../kube/conditions.js';
 import { keyOf } from '../../kube/object.js';
@@ -34,7 +35,19 @@ export function sourceReady(iso: IsoAttachment): boolean {
   return iso.status?.volume !== undefined && iso.status.conditions?.find((c) => c.type === 'SourceReady')?.status === 'True';
 }
 
-export function desiredMedia(vm: VirtualMachine, attachments: readonly IsoAttachment[]): DesiredMedia {
+/**
+ * Whether one of the machine's NodeBootAssignments is active: enabled, and not a boot-once whose
+ * one boot is used. While it is, the VM boots from the network first.
+ */
+export function networkBootActive(assignments: readonly NodeBootAssignment[]): boolean {
+  return assignments.some((a) => {
+    if (a.metadata.deletionTimestamp || (a.spec.state ?? 'Enabled') !== 'Enabled') return false;
+    const once = a.spec.bootMode === 'Once';
+    return !once || a.status?.bootOnceConsumedEpoch !== (a.spec.bootOnceEpoch ?? 0);
+  });
+}
+
+export function desiredMedia(vm: VirtualMachine, attachments: readonly IsoAttachment[], networkFirst = false): DesiredMedia {
   const isos: DesiredMedia['isos'] = [];
   const eject: NonNullable<DesiredMedia['eject']> = [];
   for (const iso of [...attachments].sort((a, b) => keyOf(a).localeCompare(keyOf(b)))) {
@@ -54,6 +67,7 @@ export function desiredMedia(vm: VirtualMachine, attachments: readonly IsoAttach
   const installed = vm.status?.install?.state === 'Installed';
   const preset = installed && vm.spec.install?.afterInstall?.bootPreset ? vm.spec.install.afterInstall.bootPreset : vm.spec.bootOrder?.preset;
   if (preset || vm.spec.bootOrder?.devices) desired.bootOrder = { ...(preset ? { preset } : {}), ...(vm.spec.bootOrder?.devices ? { devices: vm.spec.bootOrder.devices } : {}) };
+  if (networkFirst && vm.metadata.deletionTimestamp === undefined) desired.networkFirst = true;
   return desired;
 }
 

@@ -1,9 +1,11 @@
 // What makes a VirtualMachine reconcile: its own changes, changes to its IsoAttachments (a new
-// source is ready, one is ejected or deleted), and its Hypervisor's (connection or safe mode).
+// source is ready, one is ejected or deleted), its NodeBootAssignments (network first while one
+// is active), and its Hypervisor's (connection or safe mode).
 import type { ObjectSource } from '../../kube/source.js';
 import { keyOf, onlyStatusChanged, type KubeObject } from '../../kube/object.js';
 import type { ResourceStore } from '../../store/store.js';
 import { HYPERVISOR_INDEX } from '../hypervisor/reconciler.js';
+import { assignmentVm } from '../../boot/indexes.js';
 
 export const VM_INDEX = 'virtualMachine';
 
@@ -13,7 +15,12 @@ export function vmOfAttachment(obj: KubeObject): string[] {
   return name && obj.metadata.namespace ? [`${obj.metadata.namespace}/${name}`] : [];
 }
 
-export function watchVirtualMachines(enqueue: (key: string) => void, store: ResourceStore, vms: ObjectSource, attachments: ObjectSource, hypervisors: ObjectSource): void {
+export function watchVirtualMachines(enqueue: (key: string) => void, store: ResourceStore, vms: ObjectSource, attachments: ObjectSource, hypervisors: ObjectSource, assignments: ObjectSource): void {
+  // An assignment that names a VM decides whether it boots from the network first.
+  assignments.on((event, obj, old) => {
+    if (event === 'resync') return;
+    for (const key of new Set([...assignmentVm(obj), ...(old ? assignmentVm(old) : [])])) enqueue(key);
+  });
   vms.on((event, obj, old) => {
     if (event === 'update' && onlyStatusChanged(old, obj)) return; // our own status write
     enqueue(keyOf(obj));
