@@ -103,6 +103,15 @@ export class BootServer {
   listen(port: number, host: string): Promise<Server> {
     const server = createServer({ maxHeaderSize: 8192, requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => this.handle(req, res));
     server.maxHeadersCount = 64;
+    // Requests Node's HTTP parser refuses (a non-ASCII request line, oversized headers) never reach
+    // the handler: answer them with a reason too, and count them, instead of a bare 400.
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      this.stats.clientErrors++;
+      if (!socket.writable) return socket.destroy();
+      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+      const body = tooLarge ? 'request headers too large\n' : 'malformed HTTP request (the request line must be ASCII; percent-encode other characters)\n';
+      socket.end(`HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
