@@ -82,7 +82,14 @@ export function loadManifests(dir: string, previousSpecs: ReadonlyMap<string, un
         unreadableFiles.add(file);
         return;
       }
-      const value = doc.toJS() as Record<string, unknown> | null;
+      let value: Record<string, unknown> | null;
+      try {
+        value = doc.toJS() as Record<string, unknown> | null; // throws on, e.g., an alias with no anchor
+      } catch (err) {
+        problems.push({ file, document, message: `YAML: ${(err as Error).message.split('\n')[0]}` });
+        unreadableFiles.add(file);
+        return;
+      }
       if (value === null || value === undefined) return; // empty document
       const problem = (message: string, field?: string) => problems.push({ file, document, field, message });
       if (typeof value !== 'object' || Array.isArray(value)) return problem('a manifest must be a mapping with apiVersion, kind and metadata');
