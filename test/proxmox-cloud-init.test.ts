@@ -144,6 +144,38 @@ describe('cloud-init content on Proxmox', () => {
     expect(await everything('custom-ci')).not.toContain('private-user-data-marker');
   });
 
+  it('custom user-data with a snippet storage: cicustom is set once the snippet file is there', async () => {
+    const vmid = 703;
+    const snippetHv = `${hv}-snip`;
+    await kubectlOk(['apply', '-f', '-'], `apiVersion: bootplane.io/v1alpha1
+kind: Hypervisor
+metadata: {name: ${snippetHv}}
+spec:
+  type: proxmox
+  proxmox: {endpoint: "${sim.endpoint}", isoStorage: local, snippetStorage: local}
+  credentialsSecretRef: {name: pve, namespace: ${ns}}
+  tls: {caSecretKey: ca.crt}
+  requestTimeoutSeconds: 5
+`);
+    sim.cluster.addVm({ vmid, config: { name: 'snippet-ci', ostype: 'l26', scsi0: `local-lvm:vm-${vmid}-disk-0,size=16G`, ide2: `local-lvm:vm-${vmid}-cloudinit,media=cdrom`, boot: 'order=scsi0' } });
+    await secret('snippet-ci-ud', 'user-data', USER_DATA);
+    await kubectlOk(['apply', '-f', '-'], vmYaml('snippet-ci', vmid, '    userDataSecretRef: {name: snippet-ci-ud, key: user-data}').replace(`hypervisorRef: {name: ${hv}}`, `hypervisorRef: {name: ${snippetHv}}`));
+    const missing = await eventually(async () => {
+      const found = await cond('vm/snippet-ci', 'CloudInitConfigured');
+      return found?.reason === 'Incomplete' && found;
+    }, 'snippet missing reported', 60_000, 300);
+    expect(missing.message).toContain(`local:snippets/bootplane-${vmid}-user-data.yaml`);
+    expect(pveConfig(vmid).cicustom).toBeUndefined();
+
+    // The admin copies the snippet; the next pass (every 30 s while incomplete; a spec change here for speed) sets cicustom.
+    sim.cluster.addSnippet(`local:snippets/bootplane-${vmid}-user-data.yaml`, USER_DATA);
+    await kubectlOk(['apply', '-f', '-'], vmYaml('snippet-ci', vmid, '    userDataSecretRef: {name: snippet-ci-ud, key: user-data}', '  guestAgent: {enabled: true}\n').replace(`hypervisorRef: {name: ${hv}}`, `hypervisorRef: {name: ${snippetHv}}`));
+    await eventually(async () => (await cond('vm/snippet-ci', 'CloudInitConfigured'))?.status === 'True', 'cicustom written', 60_000, 300);
+    expect(pveConfig(vmid).cicustom).toBe(`user=local:snippets/bootplane-${vmid}-user-data.yaml`);
+    await kubectl(['delete', 'vm', 'snippet-ci', '-n', ns, '--timeout=60s']);
+    await kubectl(['delete', 'hv', snippetHv, '--timeout=60s']);
+  });
+
   it('a missing password Secret is reported by name, nothing is written', async () => {
     const vmid = 702;
     sim.cluster.addVm({ vmid, config: { name: 'nopw', ostype: 'l26', scsi0: `local-lvm:vm-${vmid}-disk-0,size=16G`, ide2: `local-lvm:vm-${vmid}-cloudinit,media=cdrom`, boot: 'order=scsi0' } });
