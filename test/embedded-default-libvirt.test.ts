@@ -31,6 +31,7 @@ beforeAll(() => {
   for (const d of DOMAINS) {
     try { virsh('undefine', d); } catch { /* not defined yet */ }
   }
+  try { virsh('vol-delete', '--pool', 'default', 'bootplane-demo-debian-cidata.iso'); } catch { /* no seed yet */ }
   site = mkdtempSync(join(tmpdir(), 'bp-embedded-libvirt-'));
   cpSync(join(ROOT, 'examples', 'site'), site, { recursive: true, filter: (src) => !src.includes('.status') && !src.endsWith('local-hypervisor.yaml') });
   port = 20000 + Math.floor(Math.random() * 20000);
@@ -54,6 +55,13 @@ describe('the embedded default on real libvirt', () => {
     expect(cdrom).toContain("/usr/lib/ipxe/ipxe.iso");
     expect(cdrom).toContain("<boot order='1'/>"); // primaryBoot: the installer first
     expect(xml).not.toMatch(/<os>[\s\S]*<boot dev=/); // per-device boot order, never mixed with <os><boot>
+    // debian-web: its seed CD-ROM moved from ide2 to SCSI (placement auto), pointing at the seed bootplane wrote.
+    const debian = virsh('dumpxml', '--inactive', 'bootplane-demo-debian');
+    const seeds = [...debian.matchAll(/<disk [^>]*device='cdrom'[\s\S]*?<\/disk>/g)].map((m) => m[0]);
+    expect(seeds).toHaveLength(1);
+    expect(seeds[0]).toContain("volume='bootplane-demo-debian-cidata.iso'");
+    expect(seeds[0]).toContain("bus='scsi'");
+    expect(virsh('vol-info', '--pool', 'default', 'bootplane-demo-debian-cidata.iso')).toMatch(/Capacity:/);
     await eventually(async () => stderr.includes('local libvirt'), 'summary names the local libvirt', 60_000);
     const script = await (await fetch(`http://127.0.0.1:${port}/ipxe?mac=52:54:00:be:ef:01`)).text();
     expect(script).toContain('hostname=demo-node');

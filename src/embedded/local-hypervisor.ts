@@ -36,7 +36,7 @@ async function tryLibvirt(log: Logger): Promise<LocalHypervisor | undefined> {
     const version = await client.libvirtVersion(AbortSignal.timeout(3000));
     for (const name of ['bootplane-demo-installer', 'bootplane-demo-debian']) {
       const exists = await client.lookupDomainByName(name).then(() => true, () => false);
-      if (!exists) await client.defineDomain(demoDomainXml(name));
+      if (!exists) await client.defineDomain(demoDomainXml(name, { cloudInitSeed: name === 'bootplane-demo-debian' }));
     }
     await client.close();
     return {

@@ -94,8 +94,8 @@ spec:
   purpose: installer
   primaryBoot: true
 ---
-# On libvirt this build places cloud-init drives but does not yet write their contents, so the
-# demo leaves cloud-init out here (the simulator demo shows the relocation).
+# Debian prefers its cloud-init drive on SCSI: placement auto moves the seed CD-ROM there from
+# ide2, and bootplane writes the NoCloud seed (bootplane-demo-debian-cidata.iso) from this spec.
 apiVersion: bootplane.io/v1alpha1
 kind: VirtualMachine
 metadata: {name: debian-web, namespace: demo}
@@ -104,11 +104,24 @@ spec:
   libvirt: {domainName: bootplane-demo-debian}
   osFamily: debian
   bootOrder: {preset: hd}
+  cloudInit: {placement: auto, user: debian, ipConfigs: [{ip: dhcp}]}
 `;
 }
 
-/** Minimal i440fx domains with one virtio disk. */
-export function demoDomainXml(name: string): string {
+/**
+ * Minimal i440fx domains with one virtio disk; with cloudInitSeed, also a CD-ROM on ide2 holding
+ * the domain's NoCloud seed volume (written by bootplane once it manages the domain).
+ */
+export function demoDomainXml(name: string, options: { cloudInitSeed?: boolean } = {}): string {
+  const seed = options.cloudInitSeed
+    ? `
+    <disk type='volume' device='cdrom'>
+      <driver name='qemu' type='raw'/>
+      <source pool='default' volume='${name}-cidata.iso'/>
+      <target dev='hdc' bus='ide'/>
+      <readonly/>
+    </disk>`
+    : '';
   return `<domain type='qemu'>
   <name>${name}</name>
   <memory unit='MiB'>256</memory>
@@ -120,7 +133,7 @@ export function demoDomainXml(name: string): string {
       <source file='/var/lib/libvirt/images/${name}.qcow2'/>
       <target dev='vda' bus='virtio'/>
       <boot order='1'/>
-    </disk>
+    </disk>${seed}
     <memballoon model='none'/>
   </devices>
 </domain>

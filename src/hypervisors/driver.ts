@@ -1,6 +1,7 @@
 // The one interface controllers use to talk to a hypervisor. Each driver (Proxmox over its HTTP
 // API, libvirt over its RPC protocol) implements it; controllers never import a driver directly.
 import type { Hypervisor } from '../api/v1alpha1/hypervisor.js';
+import type { CloudInitContent } from '../planning/cloud-init.js';
 import type { ObservedVm, Plan } from '../planning/model.js';
 import type { SecretData } from '../store/store.js';
 
@@ -43,6 +44,14 @@ export interface DiskInfo {
   allocationBytes: number;
 }
 
+export interface CloudInitWriteOutcome {
+  /**
+   * Why part of the content could not be written (for example a Proxmox snippet that must be
+   * placed on storage by hand). Empty when everything landed. Never carries content.
+   */
+  incomplete: string[];
+}
+
 export type PowerAction = 'start' | 'stop' | 'shutdown' | 'reboot';
 
 export interface IsoVolumeInfo {
@@ -83,6 +92,12 @@ export interface HypervisorDriver {
   diskInfo?(ref: VmRef, signal: AbortSignal): Promise<DiskInfo[]>;
   /** Grows a disk to sizeBytes (online when the VM runs); a smaller size is refused (code ShrinkRefused). */
   growDisk?(ref: VmRef, slot: string, sizeBytes: number, signal: AbortSignal): Promise<void>;
+  /**
+   * Writes the cloud-init drive's content (after applyPlan has placed the drive): Proxmox ci*
+   * keys then regenerate, libvirt a NoCloud seed volume the drive points at. The controller calls
+   * it only when the content hash changes. Errors and outcomes never contain the content.
+   */
+  writeCloudInit?(ref: VmRef, observed: ObservedVm, content: CloudInitContent, signal: AbortSignal): Promise<CloudInitWriteOutcome>;
   close(): Promise<void>;
 }
 

@@ -99,6 +99,7 @@ export const CloudInit = z
     networkConfigSecretRef: SecretKeyReference.optional().describe('Full network-config (v2); replaces ipConfigs.'),
   })
   .describe('Cloud-init drive contents and placement.');
+export type CloudInit = z.infer<typeof CloudInit>;
 
 export const BootOrder = z
   .object({
@@ -243,6 +244,7 @@ export const VirtualMachineStatus = z
     bootOrder: z.array(z.string().max(16)).max(16).optional().describe('Observed boot order, as device slots.'),
     bootOrderText: z.string().max(256).optional().describe('Observed boot order, joined for the printer column.'),
     cloudInitSlot: z.string().max(16).optional().describe('Slot holding the cloud-init drive.'),
+    cloudInitHash: z.string().max(64).optional().describe('SHA-256 of the cloud-init content last written to the drive (spec.cloudInit with its Secret values); never the content itself.'),
     devices: z
       .array(
         z.object({

@@ -3,11 +3,12 @@
 // finalizer goes once the plan is empty; the VM itself stays on the hypervisor) -> hypervisor
 // connection -> read the VM -> finish an interrupted change -> plan the media (ISOs, cloud-init,
 // boot order) -> safe mode or apply (recorded in status.operation first; digest conflict
-// re-plans; failure rolls back what took effect) -> pending changes -> power -> status once.
+// re-plans; failure rolls back what took effect) -> cloud-init content (written only when its
+// hash changes) -> pending changes -> power -> status once.
 import { randomUUID } from 'node:crypto';
 import type { Condition } from '../../api/v1alpha1/common.js';
 import type { IsoAttachment } from '../../api/v1alpha1/iso-attachment.js';
-import { VirtualMachineSpec, type VirtualMachine, type VirtualMachineStatus } from '../../api/v1alpha1/virtual-machine.js';
+import { VirtualMachineSpec, type CloudInit, type VirtualMachine, type VirtualMachineStatus } from '../../api/v1alpha1/virtual-machine.js';
 import type { HypervisorDriver, VmRef } from '../../hypervisors/driver.js';
 import type { DriverPool } from '../../hypervisors/pool.js';
 import { changedConditions, setCondition, type ConditionUpdate } from '../../kube/conditions.js';
@@ -16,6 +17,7 @@ import { errorMessage } from '../../kube/errors.js';
 import { hasFinalizer } from '../../kube/finalizers.js';
 import { keyOf, type ObjectKey } from '../../kube/object.js';
 import { metaTime } from '../../kube/time.js';
+import { cloudInitContent, cloudInitHash, type CloudInitSecretValues } from '../../planning/cloud-init.js';
 import { PlanRefused, type ObservedVm, type Plan, type Step } from '../../planning/model.js';
 import { planMedia } from '../../planning/plan-media.js';
 import { describeStep, rollbackSteps } from '../../planning/steps.js';
@@ -132,6 +134,7 @@ export class VirtualMachineReconciler implements Reconciler {
     pass.fields.osFamilySource = plan.osFamilySource;
 
     let requeueAfterMs = RESYNC_MS;
+    let mediaInPlace = false;
     if (deleting && plan.steps.length === 0) {
       // Every ISO bootplane attached is out and the boot order restored: let the object go.
       await this.store.removeFinalizer('VirtualMachine', vm);
@@ -141,6 +144,7 @@ export class VirtualMachineReconciler implements Reconciler {
       pass.fields.plan = undefined;
       pass.updates.push({ type: 'MediaConfigured', status: 'True', reason: 'Converged', message: mediaSummary(plan) });
       pass.updates.push({ type: 'SafeMode', status: 'False', reason: safeMode ? 'NothingToDo' : 'Off', message: safeMode ? 'Safe mode: nothing to change.' : 'Changes are applied.' });
+      mediaInPlace = true;
     } else if (safeMode) {
       pass.fields.plan = plan.steps.map(describeStep).slice(0, 64);
       pass.updates.push({ type: 'SafeMode', status: 'True', reason: 'PlanNotApplied', message: `Safe mode is on (${connection.hypervisor.spec.safeMode ? 'Hypervisor' : 'VirtualMachine'}): ${plan.steps.length} step(s) planned, none applied; see status.plan.` });
@@ -157,6 +161,14 @@ export class VirtualMachineReconciler implements Reconciler {
       if (applied === 'replan') return { requeueAfterMs: 0 };
       observed = applied.observed;
       if (applied.failed) requeueAfterMs = RETRY_MS;
+      mediaInPlace = !applied.failed;
+    }
+
+    // The drive is where the plan wants it: now what it says. Not in safe mode, not while
+    // deleting, and not on a failed or waiting pass (the next pass writes it).
+    if (spec.data.cloudInit && plan.cloudInitSlot && mediaInPlace && !safeMode && !deleting) {
+      const retry = await this.writeCloudInit(pass, driver, ref, observed, spec.data.cloudInit, ctx);
+      if (retry) requeueAfterMs = Math.min(requeueAfterMs, RETRY_MS);
     }
 
     Object.assign(pass.fields, observedStatus(observed));
@@ -169,6 +181,60 @@ export class VirtualMachineReconciler implements Reconciler {
       if (spec.data.powerState === 'Stopped' && observed.power === 'Running') await this.power(pass, driver, ref, 'shutdown', 'spec.powerState is Stopped', ctx);
     }
     return this.finish(pass, requeueAfterMs);
+  }
+
+  /**
+   * Resolves the Secrets spec.cloudInit names (a rotated one re-queues this VM), and hands the
+   * content to the driver when its hash differs from status.cloudInitHash. Returns true when
+   * the pass should be retried soon. Messages name Secrets and keys, never their values.
+   */
+  private async writeCloudInit(pass: Pass, driver: HypervisorDriver, ref: VmRef, observed: ObservedVm, spec: CloudInit, ctx: ReconcileContext): Promise<boolean> {
+    const vm = pass.vm;
+    if (!driver.writeCloudInit) {
+      pass.updates.push({ type: 'CloudInitConfigured', status: 'False', reason: 'NotSupported', message: 'This hypervisor driver cannot write cloud-init content; spec.cloudInit only places the drive.' });
+      return false;
+    }
+    const secrets: CloudInitSecretValues = {};
+    const wanted = [['password', spec.passwordSecretRef], ['userData', spec.userDataSecretRef], ['networkConfig', spec.networkConfigSecretRef]] as const;
+    for (const [field, secretRef] of wanted) {
+      if (!secretRef) continue;
+      const where = `Secret ${vm.metadata.namespace}/${secretRef.name} key ${secretRef.key}`;
+      let value: string | undefined;
+      try {
+        value = (await this.store.getSecret(vm.metadata.namespace!, secretRef.name, this.secretListeners.for(keyOf(vm))))?.data[secretRef.key];
+      } catch (err) {
+        pass.updates.push({ type: 'CloudInitConfigured', status: 'False', reason: 'SecretUnreadable', message: `${where} could not be read: ${errorMessage(err)}` });
+        return true;
+      }
+      if (value === undefined) {
+        // The Secret watch brings the VM back when it appears.
+        pass.updates.push({ type: 'CloudInitConfigured', status: 'False', reason: 'SecretMissing', message: `${where} does not exist.` });
+        return false;
+      }
+      secrets[field] = value;
+    }
+    const content = cloudInitContent(spec, secrets);
+    const hash = cloudInitHash(content);
+    if (hash === vm.status?.cloudInitHash) {
+      pass.updates.push({ type: 'CloudInitConfigured', status: 'True', reason: 'UpToDate', message: 'The cloud-init drive holds the current spec.cloudInit content.' });
+      return false;
+    }
+    try {
+      const outcome = await driver.writeCloudInit(ref, observed, content, ctx.signal);
+      ctx.log.info({ audit: { action: 'cloudInit.write', hash } }, 'audit: cloud-init content written');
+      if (outcome.incomplete.length > 0) {
+        // Not recorded as written: later passes try again until the missing part is there.
+        pass.updates.push({ type: 'CloudInitConfigured', status: 'False', reason: 'Incomplete', message: `Written except: ${outcome.incomplete.join('; ')}.` });
+        return true;
+      }
+      pass.fields.cloudInitHash = hash;
+      this.store.recordEvent(vm, 'Normal', 'CloudInitWritten', 'CloudInit', 'The cloud-init drive was written from spec.cloudInit.');
+      pass.updates.push({ type: 'CloudInitConfigured', status: 'True', reason: 'Written', message: 'The cloud-init drive holds the current spec.cloudInit content.' });
+      return false;
+    } catch (err) {
+      pass.updates.push({ type: 'CloudInitConfigured', status: 'False', reason: codeOf(err, 'WriteFailed'), message: `Writing the cloud-init drive failed: ${redact(errorMessage(err), content.password)}` });
+      return true;
+    }
   }
 
   /** Records the change in status, applies it, and on failure rolls back the steps that took effect. */
@@ -279,6 +345,11 @@ export class VirtualMachineReconciler implements Reconciler {
 function codeOf(err: unknown, fallback = 'Error'): string {
   const code = (err as { code?: string }).code;
   return code && /^[A-Z][A-Za-z]+$/.test(code) ? code : fallback;
+}
+
+/** A driver error should never echo a secret; if one ever does, it stops here. */
+function redact(message: string, secret: string | undefined): string {
+  return secret ? message.split(secret).join('[redacted]') : message;
 }
 
 function mediaSummary(plan: Plan): string {

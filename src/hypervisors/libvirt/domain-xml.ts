@@ -170,8 +170,12 @@ export class DomainXml {
    * Applies the plan's CD-ROM layout and boot order. Disks are never added, removed or moved:
    * a plan that puts a CD-ROM where a disk is refuses with an error instead.
    */
-  applyPlan(plan: Pick<Plan, 'devices' | 'bootOrder'>): void {
-    const wanted = plan.devices.filter((d) => d.kind === 'cdrom' || d.kind === 'cloudinit');
+  applyPlan(plan: Pick<Plan, 'devices' | 'bootOrder'>, options: { cloudInitVolume?: string } = {}): void {
+    // A cloud-init drive the plan creates has no volume yet: it gets the seed's (pool/<vm>-cidata.iso),
+    // so it is recognised as the cloud-init drive from the start and not planned again.
+    const wanted = plan.devices
+      .filter((d) => d.kind === 'cdrom' || d.kind === 'cloudinit')
+      .map((d) => (d.kind === 'cloudinit' && d.volume === undefined && options.cloudInitVolume ? { ...d, volume: options.cloudInitVolume } : d));
     const existing = this.disks();
     for (const d of wanted) {
       const at = existing.find((e) => e.slot === d.slot);

@@ -4,12 +4,15 @@
 // until the next restart. libvirt has no long tasks, so every change completes in the call.
 import { createHash } from 'node:crypto';
 import type { Hypervisor } from '../../api/v1alpha1/hypervisor.js';
+import { cloudInitHash, type CloudInitContent } from '../../planning/cloud-init.js';
 import type { ObservedVm, Plan } from '../../planning/model.js';
 import type { SecretData } from '../../store/store.js';
 import {
-  DriverError, type ApplyOutcome, type DiskInfo, type HypervisorDriver, type HypervisorInventory, type PowerAction, type TaskStatus, type VmRef,
+  DriverError, type ApplyOutcome, type CloudInitWriteOutcome, type DiskInfo, type HypervisorDriver, type HypervisorInventory, type PowerAction, type TaskStatus, type VmRef,
 } from '../driver.js';
 import { DomainXml, type Power } from './domain-xml.js';
+import { noCloudSeedFromContent } from './nocloud-content.js';
+import { buildNoCloudSeedIso, seedVolumeName, uploadNoCloudSeed } from './nocloud-seed.js';
 import { LibvirtClient } from './rpc/client.js';
 import { LibvirtError } from './rpc/errors.js';
 import { DeviceModifyFlags, DomainXmlFlags, ErrorCode, StoragePoolState } from './rpc/protocol.js';
@@ -114,7 +117,7 @@ export class LibvirtDriver implements HypervisorDriver {
       throw new DriverError('DigestMismatch', `domain ${dom.name} changed since it was read; re-read and re-plan`);
     }
     const doc = DomainXml.parse(before);
-    doc.applyPlan(plan);
+    doc.applyPlan(plan, { cloudInitVolume: this.seedVolume(dom.name) });
     if (!doc.changed) return { appliedSteps: plan.steps.length };
 
     try {
@@ -147,6 +150,43 @@ export class LibvirtDriver implements HypervisorDriver {
       throw driverError(`changing media live on ${dom.name} (rolled back the persistent config; live media already changed: ${swapped.join(', ') || 'none'})`, err);
     }
     return { appliedSteps: plan.steps.length, pending: pending.length > 0 ? [...new Set(pending)] : undefined };
+  }
+
+  /** Where a domain's NoCloud seed lives: pool/<domain>-cidata.iso in the Hypervisor's storage pool. */
+  private seedVolume(domainName: string): string {
+    return `${this.options.storagePool}/${seedVolumeName(domainName)}`;
+  }
+
+  /**
+   * Builds the NoCloud seed from the content, uploads it as <domain>-cidata.iso (replacing the
+   * old one), and points the cloud-init CD-ROM at it when it points elsewhere (a seed someone
+   * made by hand, or a path): persistent config, and the running domain's media where it runs.
+   */
+  async writeCloudInit(ref: VmRef, observed: ObservedVm, content: CloudInitContent, signal: AbortSignal): Promise<CloudInitWriteOutcome> {
+    const dom = await this.lookup(ref, signal);
+    if (!dom) throw new DriverError('VmNotFound', `domain ${ref.domainName} does not exist`);
+    const seed = noCloudSeedFromContent(content, {
+      hostname: dom.name,
+      instanceId: cloudInitHash(content).slice(0, 40),
+      macs: observed.nics.map((n) => n.mac),
+    });
+    const volume = this.seedVolume(dom.name);
+    try {
+      await uploadNoCloudSeed(this.client, this.options.storagePool, dom.name, buildNoCloudSeedIso(seed), signal);
+      const doc = DomainXml.parse(await this.client.domainXml(dom, DomainXmlFlags.INACTIVE, signal));
+      const drive = doc.observe().devices.find((d) => d.kind === 'cloudinit');
+      if (!drive || drive.volume === volume) return { incomplete: [] };
+      const now = doc.observe();
+      doc.applyPlan({ devices: now.devices.map((d) => (d.slot === drive.slot ? { ...d, volume } : d)), bootOrder: now.bootOrder });
+      await this.client.defineDomain(doc.toString(), 0, signal);
+      if (await this.running(dom, signal)) {
+        const live = doc.liveDiskXml(drive.slot);
+        if (live) await this.client.updateDevice(dom, live, DeviceModifyFlags.LIVE, signal);
+      }
+      return { incomplete: [] };
+    } catch (err) {
+      throw driverError(`writing the cloud-init seed ${volume} of ${dom.name}`, err);
+    }
   }
 
   /** The storage volume behind a disk: pool/volume, or the volume whose path the disk names. */

@@ -2,16 +2,18 @@
 // a Hypervisor's spec and Secret into a connection and the API's answers into the driver's
 // neutral shapes. Long tasks are returned (UPIDs), never awaited.
 import type { Hypervisor } from '../../api/v1alpha1/hypervisor.js';
+import type { CloudInitContent } from '../../planning/cloud-init.js';
 import type { ObservedVm, Plan } from '../../planning/model.js';
 import type { SecretData } from '../../store/store.js';
 import {
-  DriverError, type ApplyOutcome, type DriverFactory, type HypervisorDriver, type HypervisorInventory, type IsoDownloadRequest,
+  DriverError, type ApplyOutcome, type CloudInitWriteOutcome, type DriverFactory, type HypervisorDriver, type HypervisorInventory, type IsoDownloadRequest,
   type IsoVolumeInfo, type PowerAction, type TaskStatus, type VmRef,
 } from '../driver.js';
 import type { ProxmoxClient } from './client/api.js';
 import { createProxmoxClient } from './client/create.js';
 import { PveApiError } from './client/errors.js';
 import type { PendingItem, StorageContentItem, VmListItem } from './client/types.js';
+import { pveCloudInitWrite } from './cloud-init-config.js';
 import { observedVmFromPveConfig, type PveVmConfig } from './config.js';
 import { planToPveWrites } from './plan-writes.js';
 import type { PveCredentials } from './client/transport.js';
@@ -28,6 +30,8 @@ export interface ProxmoxDriverOptions {
   isoStorage: string;
   /** Node for downloads when the request names none (spec.proxmox.defaultNode). */
   defaultNode?: string;
+  /** Storage holding cloud-init snippets for cicustom (spec.proxmox.snippetStorage). */
+  snippetStorage?: string;
 }
 
 export class ProxmoxDriver implements HypervisorDriver {
@@ -151,6 +155,36 @@ export class ProxmoxDriver implements HypervisorDriver {
     return { appliedSteps: plan.steps.length, ...(pending.length ? { pending } : {}) };
   }
 
+  /**
+   * Sets the ci* keys through the config endpoint (one PUT, no digest: these keys are bootplane's
+   * alone and PVE applies them at once even on a running VM), then regenerates the drive. PVE
+   * keeps cipassword hashed, so the content cannot be compared with the config: the controller
+   * decides when to write by the content hash.
+   */
+  async writeCloudInit(ref: VmRef, _observed: ObservedVm, content: CloudInitContent, signal: AbortSignal): Promise<CloudInitWriteOutcome> {
+    const { node, vmid } = vmOf(ref);
+    const api = this.client.node(node).qemu(vmid);
+    const snippetStorage = this.options.snippetStorage;
+    const wantsSnippets = content.userData !== undefined || content.networkConfig !== undefined;
+    const snippets = wantsSnippets && snippetStorage
+      ? new Set((await this.client.node(node).storage(snippetStorage).content({ content: 'snippets' }, { signal })).map((c) => c.volid))
+      : undefined;
+    const current = await api.config.get({ signal });
+    const write = pveCloudInitWrite(content, current, { vmid, snippetStorage, snippets });
+    this.configs.delete(vmid);
+    try {
+      if (Object.keys(write.set).length > 0 || write.delete.length > 0) {
+        await api.config.set({ set: write.set, delete: write.delete.length ? write.delete : undefined }, { signal });
+      }
+      await api.regenerateCloudInit({ signal });
+    } catch (err) {
+      // PVE's message names the key it refused; it does not echo the value.
+      const code = (err as { code?: string }).code ?? 'Error';
+      throw new DriverError('CloudInitWriteFailed', `Writing cloud-init keys ${[...Object.keys(write.set), ...write.delete].join(', ')} to VM ${vmid} on ${node} failed (${code}): ${(err as Error).message}`, { cause: err });
+    }
+    return { incomplete: write.incomplete };
+  }
+
   async taskStatus(_ref: VmRef, task: string, signal: AbortSignal): Promise<TaskStatus> {
     const status = await this.client.taskStatus(task, { signal });
     if (status.status === 'running') return { done: false };
@@ -266,5 +300,5 @@ export const proxmoxDriverFactory: DriverFactory = (hypervisor, secret) => {
     requestTimeoutMs: (hypervisor.spec.requestTimeoutSeconds ?? 30) * 1000,
     maxConcurrentTasksPerNode: proxmox.maxConcurrentTasksPerNode,
   });
-  return new ProxmoxDriver(client, { isoStorage: proxmox.isoStorage, defaultNode: proxmox.defaultNode });
+  return new ProxmoxDriver(client, { isoStorage: proxmox.isoStorage, defaultNode: proxmox.defaultNode, snippetStorage: proxmox.snippetStorage });
 };

@@ -84,6 +84,15 @@ export class SimCluster {
     return storage;
   }
 
+  /** A snippet file as an admin would copy it onto a snippets storage (PVE's API cannot upload one). */
+  addSnippet(volid: string, text: string): SimVolume {
+    const storage = this.storageOf(volid);
+    const bytes = Buffer.from(text, 'utf8');
+    const volume: SimVolume = { volid, format: 'snippet', content: 'snippets', size: bytes.length, ctime: Math.floor(Date.now() / 1000), bytes };
+    storage.volumes.set(volid, volume);
+    return volume;
+  }
+
   addIso(volid: string, size = 600 * 2 ** 20): SimVolume {
     const storage = this.storageOf(volid);
     const volume: SimVolume = { volid, format: 'iso', content: 'iso', size, ctime: Math.floor(Date.now() / 1000) };

@@ -4,6 +4,7 @@
 // until the next start. Drive rules: media=cdrom for ISOs, <storage>:cloudinit allocates
 // vm-<id>-cloudinit, one cloud-init drive per VM, replaced disks become unusedN, replaced
 // cloud-init volumes are freed, boot order devices must exist.
+import { createHash, randomBytes } from 'node:crypto';
 import { paramError, SimError, type SimCluster, type SimVm } from './cluster.js';
 
 export interface ConfigRequest {
@@ -12,6 +13,23 @@ export interface ConfigRequest {
   revert: string[];
   force: boolean;
   digest?: string;
+}
+
+/** A value PVE takes as already crypt-hashed and stores as given. */
+const CRYPTED = /^\$(?:[156]|2[ay])(\$.+){2}/;
+
+/**
+ * PVE stores cipassword crypt-hashed for non-Windows guests (encrypt_pw). The simulator keeps a
+ * salted SHA-256 in crypt's $5$salt$hash shape (not the real sha256-crypt rounds): never the
+ * plain text, a new salt each write, and checkable with simPasswordMatches.
+ */
+export function simCrypt(plain: string, salt = randomBytes(6).toString('base64url')): string {
+  return `$5$${salt}$${createHash('sha256').update(`${salt}$${plain}`).digest('base64url')}`;
+}
+
+export function simPasswordMatches(stored: string | undefined, plain: string): boolean {
+  const salt = /^\$5\$([^$]+)\$/.exec(stored ?? '')?.[1];
+  return salt !== undefined && simCrypt(plain, salt) === stored;
 }
 
 const DRIVE_KEY = /^(ide|sata|scsi|virtio)\d+$|^efidisk0$|^tpmstate0$/;
@@ -72,6 +90,7 @@ export function applyConfigUpdate(cluster: SimCluster, vm: SimVm, req: ConfigReq
   for (const [key, raw] of Object.entries(req.set)) {
     let value = raw;
     if (isDriveKey(key)) value = allocateDrive(cluster, vm, key, value, before, log);
+    if (key === 'cipassword' && !/^w/.test(String(before.ostype ?? req.set.ostype ?? '')) && !CRYPTED.test(value)) value = simCrypt(value);
     if (/^net\d+$/.test(key) && !/(^|,)(macaddr=|[a-z0-9-]+=[0-9A-Fa-f]{2}:)/.test(value)) value = addMac(cluster, value);
     vm.pending[key] = value;
     vm.pendingDelete.delete(key);

@@ -1,0 +1,193 @@
+// Cloud-init content on Proxmox end to end: the real API server and controller, the PVE
+// simulator over HTTPS (every request checked against the official schema). spec.cloudInit and
+// its Secrets become ci* config keys and a regenerated drive; a pass with nothing new writes
+// nothing; a rotated password Secret is written again; no Secret value reaches status or Events.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseControllerConfig } from '../src/config/config.js';
+import { PveSimulator } from '../src/hypervisors/proxmox/simulator/server.js';
+import { simPasswordMatches } from '../src/hypervisors/proxmox/simulator/vm-config.js';
+import { runController, type RunningController } from '../src/main.js';
+import { silentLogger } from '../src/observability/logger.js';
+import { condition, createNamespace, eventually, getJson, kubectl, kubectlOk, uniqueName } from './support/kube.js';
+import { KUBECONFIG } from './support/paths.js';
+
+const TOKEN_ID = 'root@pam!bootplane';
+const TOKEN_SECRET = '9a8b7c6d-0000-4000-8000-1234567890ab';
+const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOq7c3+Wz/aDbI0Bv1c0eT3xsD8m5y5i7oKq0F2lXx1y admin@example.test';
+const FIRST_PASSWORD = 'first+Pa55 w0rd!';
+const SECOND_PASSWORD = 'second/Pa55&w0rd';
+const USER_DATA = '#cloud-config\nruncmd: [echo private-user-data-marker]\n';
+let controller: RunningController;
+let sim: PveSimulator;
+let ns: string;
+let hv: string;
+
+beforeAll(async () => {
+  sim = new PveSimulator({ nodes: ['pve1'] });
+  sim.auth.addToken(TOKEN_ID, TOKEN_SECRET);
+  await sim.start();
+  ns = await createNamespace('pveci');
+  hv = uniqueName('pveci');
+  await kubectlOk(['create', 'secret', 'generic', 'pve', '-n', ns, `--from-literal=tokenId=${TOKEN_ID}`, `--from-literal=tokenSecret=${TOKEN_SECRET}`, `--from-literal=ca.crt=${sim.certificate.cert}`]);
+  await kubectlOk(['apply', '-f', '-'], `apiVersion: bootplane.io/v1alpha1
+kind: Hypervisor
+metadata: {name: ${hv}}
+spec:
+  type: proxmox
+  proxmox: {endpoint: "${sim.endpoint}", isoStorage: local}
+  credentialsSecretRef: {name: pve, namespace: ${ns}}
+  tls: {caSecretKey: ca.crt}
+  requestTimeoutSeconds: 5
+`);
+  controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0' }), silentLogger());
+});
+
+afterEach(() => {
+  expect(sim.schemaViolations).toEqual([]);
+});
+
+afterAll(async () => {
+  await kubectl(['delete', 'virtualmachines', '--all', '-n', ns, '--timeout=60s']);
+  await kubectl(['delete', 'hv', hv, '--timeout=60s']);
+  await controller?.stop();
+  await kubectl(['delete', 'namespace', ns, '--wait=false']);
+  await sim?.stop();
+});
+
+const cond = (kindName: string, type: string) => condition(kindName, type, ns);
+const pveConfig = (vmid: number) => sim.cluster.vms.get(vmid)!.config;
+const writesTo = (vmid: number) => sim.calls.filter((c) => c.startsWith('PUT') && c.includes(`/qemu/${vmid}/`));
+const secret = (name: string, key: string, value: string) =>
+  kubectlOk(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, stringData: { [key]: value } }));
+const everything = async (name: string) => [
+  await kubectlOk(['get', 'vm', name, '-n', ns, '-o', 'json']),
+  await kubectlOk(['get', 'events.events.k8s.io', '-n', ns, '--field-selector', `regarding.name=${name}`, '-o', 'json']),
+].join('\n');
+
+function vmYaml(name: string, vmid: number, cloudInit: string, extra = ''): string {
+  return `apiVersion: bootplane.io/v1alpha1
+kind: VirtualMachine
+metadata: {name: ${name}, namespace: ${ns}}
+spec:
+  hypervisorRef: {name: ${hv}}
+  proxmox: {node: pve1, vmid: ${vmid}}
+  osFamily: debian
+  cloudInit:
+${cloudInit}
+${extra}`;
+}
+
+describe('cloud-init content on Proxmox', () => {
+  it('writes user, password, SSH keys, addresses and DNS; a quiet pass writes nothing; a rotated password is written again', async () => {
+    const vmid = 700;
+    sim.cluster.addVm({ vmid, config: { name: 'debian-ci', ostype: 'l26', scsi0: `local-lvm:vm-${vmid}-disk-0,size=16G`, ide2: `local-lvm:vm-${vmid}-cloudinit,media=cdrom`, ipconfig3: 'ip=dhcp', boot: 'order=scsi0' } });
+    await secret('debian-ci-pw', 'password', FIRST_PASSWORD);
+    const cloudInit = `    user: debian
+    passwordSecretRef: {name: debian-ci-pw, key: password}
+    sshAuthorizedKeys: ["${SSH_KEY}"]
+    ipConfigs: [{ip: 192.0.2.10/24, gateway: 192.0.2.1}, {ip: dhcp}, {ip: "2001:db8::10/64", gateway: "2001:db8::1"}]
+    nameservers: [192.0.2.53, 192.0.2.54]
+    searchDomain: example.test`;
+    await kubectlOk(['apply', '-f', '-'], vmYaml('debian-ci', vmid, cloudInit));
+    await eventually(async () => (await cond('vm/debian-ci', 'CloudInitConfigured'))?.status === 'True', 'cloud-init written', 60_000, 300);
+
+    const config = pveConfig(vmid);
+    expect(config.ciuser).toBe('debian');
+    expect(config.cipassword).not.toContain(FIRST_PASSWORD); // PVE keeps it hashed
+    expect(simPasswordMatches(config.cipassword, FIRST_PASSWORD)).toBe(true);
+    expect(config.sshkeys).not.toContain(' '); // URL-encoded, as PVE stores it
+    expect(decodeURIComponent(config.sshkeys!)).toBe(`${SSH_KEY}\n`);
+    expect(config.ipconfig0).toBe('ip=192.0.2.10/24,gw=192.0.2.1');
+    expect(config.ipconfig1).toBe('ip=dhcp');
+    expect(config.ipconfig2).toBe('ip6=2001:db8::10/64,gw6=2001:db8::1');
+    expect(config.ipconfig3).toBeUndefined(); // beyond spec.cloudInit.ipConfigs
+    expect(config.nameserver).toBe('192.0.2.53 192.0.2.54');
+    expect(config.searchdomain).toBe('example.test');
+    expect(config.cicustom).toBeUndefined();
+    expect(writesTo(vmid)).toContain(`PUT /nodes/pve1/qemu/${vmid}/cloudinit`);
+    const vm = await getJson<{ status: { cloudInitHash: string } }>(['get', 'vm', 'debian-ci', '-n', ns]);
+    expect(vm.status.cloudInitHash).toMatch(/^[0-9a-f]{64}$/);
+
+    // A new generation makes a full pass; the content is unchanged, so nothing is written.
+    const before = writesTo(vmid).length;
+    await kubectlOk(['apply', '-f', '-'], vmYaml('debian-ci', vmid, cloudInit, '  guestAgent: {enabled: true}\n'));
+    await eventually(async () => {
+      const now = await getJson<{ metadata: { generation: number }; status: { observedGeneration?: number } }>(['get', 'vm', 'debian-ci', '-n', ns]);
+      return now.status.observedGeneration === now.metadata.generation && (await cond('vm/debian-ci', 'CloudInitConfigured'))?.reason === 'UpToDate';
+    }, 'a pass with nothing new', 60_000, 300);
+    expect(writesTo(vmid).length).toBe(before);
+
+    // Rotating the Secret re-queues the VM through the Secret watch and writes the new password.
+    await secret('debian-ci-pw', 'password', SECOND_PASSWORD);
+    await eventually(async () => simPasswordMatches(pveConfig(vmid).cipassword, SECOND_PASSWORD), 'rotated password written', 60_000, 300);
+    await eventually(async () => (await getJson<{ status: { cloudInitHash: string } }>(['get', 'vm', 'debian-ci', '-n', ns])).status.cloudInitHash !== vm.status.cloudInitHash, 'new hash in status', 30_000, 300);
+    expect(writesTo(vmid).filter((c) => c.endsWith('/cloudinit')).length).toBeGreaterThanOrEqual(2);
+
+    const seen = await everything('debian-ci');
+    expect(seen).toContain('CloudInitWritten');
+    for (const value of [FIRST_PASSWORD, SECOND_PASSWORD, 'first+Pa55', 'second/Pa55']) expect(seen).not.toContain(value);
+  });
+
+  it('custom user-data without a snippet storage: the generated keys are written and the condition says what is missing', async () => {
+    const vmid = 701;
+    sim.cluster.addVm({ vmid, config: { name: 'custom-ci', ostype: 'l26', scsi0: `local-lvm:vm-${vmid}-disk-0,size=16G`, ide2: `local-lvm:vm-${vmid}-cloudinit,media=cdrom`, boot: 'order=scsi0' } });
+    await secret('custom-ci-ud', 'user-data', USER_DATA);
+    await kubectlOk(['apply', '-f', '-'], vmYaml('custom-ci', vmid, '    user: ops\n    userDataSecretRef: {name: custom-ci-ud, key: user-data}'));
+    const c = await eventually(async () => {
+      const found = await cond('vm/custom-ci', 'CloudInitConfigured');
+      return found?.reason === 'Incomplete' && found;
+    }, 'incomplete cloud-init', 60_000, 300);
+    expect(c.message).toContain('snippetStorage');
+    expect(pveConfig(vmid).ciuser).toBe('ops');
+    expect(pveConfig(vmid).cicustom).toBeUndefined();
+    expect((await cond('vm/custom-ci', 'Ready'))?.status).toBe('False');
+    expect(await everything('custom-ci')).not.toContain('private-user-data-marker');
+  });
+
+  it('custom user-data with a snippet storage: cicustom is set once the snippet file is there', async () => {
+    const vmid = 703;
+    const snippetHv = `${hv}-snip`;
+    await kubectlOk(['apply', '-f', '-'], `apiVersion: bootplane.io/v1alpha1
+kind: Hypervisor
+metadata: {name: ${snippetHv}}
+spec:
+  type: proxmox
+  proxmox: {endpoint: "${sim.endpoint}", isoStorage: local, snippetStorage: local}
+  credentialsSecretRef: {name: pve, namespace: ${ns}}
+  tls: {caSecretKey: ca.crt}
+  requestTimeoutSeconds: 5
+`);
+    sim.cluster.addVm({ vmid, config: { name: 'snippet-ci', ostype: 'l26', scsi0: `local-lvm:vm-${vmid}-disk-0,size=16G`, ide2: `local-lvm:vm-${vmid}-cloudinit,media=cdrom`, boot: 'order=scsi0' } });
+    await secret('snippet-ci-ud', 'user-data', USER_DATA);
+    await kubectlOk(['apply', '-f', '-'], vmYaml('snippet-ci', vmid, '    userDataSecretRef: {name: snippet-ci-ud, key: user-data}').replace(`hypervisorRef: {name: ${hv}}`, `hypervisorRef: {name: ${snippetHv}}`));
+    const missing = await eventually(async () => {
+      const found = await cond('vm/snippet-ci', 'CloudInitConfigured');
+      return found?.reason === 'Incomplete' && found;
+    }, 'snippet missing reported', 60_000, 300);
+    expect(missing.message).toContain(`local:snippets/bootplane-${vmid}-user-data.yaml`);
+    expect(pveConfig(vmid).cicustom).toBeUndefined();
+
+    // The admin copies the snippet; the next pass (every 30 s while incomplete; a spec change here for speed) sets cicustom.
+    sim.cluster.addSnippet(`local:snippets/bootplane-${vmid}-user-data.yaml`, USER_DATA);
+    await kubectlOk(['apply', '-f', '-'], vmYaml('snippet-ci', vmid, '    userDataSecretRef: {name: snippet-ci-ud, key: user-data}', '  guestAgent: {enabled: true}\n').replace(`hypervisorRef: {name: ${hv}}`, `hypervisorRef: {name: ${snippetHv}}`));
+    await eventually(async () => (await cond('vm/snippet-ci', 'CloudInitConfigured'))?.status === 'True', 'cicustom written', 60_000, 300);
+    expect(pveConfig(vmid).cicustom).toBe(`user=local:snippets/bootplane-${vmid}-user-data.yaml`);
+    await kubectl(['delete', 'vm', 'snippet-ci', '-n', ns, '--timeout=60s']);
+    await kubectl(['delete', 'hv', snippetHv, '--timeout=60s']);
+  });
+
+  it('a missing password Secret is reported by name, nothing is written', async () => {
+    const vmid = 702;
+    sim.cluster.addVm({ vmid, config: { name: 'nopw', ostype: 'l26', scsi0: `local-lvm:vm-${vmid}-disk-0,size=16G`, ide2: `local-lvm:vm-${vmid}-cloudinit,media=cdrom`, boot: 'order=scsi0' } });
+    await kubectlOk(['apply', '-f', '-'], vmYaml('nopw', vmid, '    user: debian\n    passwordSecretRef: {name: nopw-pw, key: password}'));
+    const c = await eventually(async () => {
+      const found = await cond('vm/nopw', 'CloudInitConfigured');
+      return found?.reason === 'SecretMissing' && found;
+    }, 'missing Secret reported', 60_000, 300);
+    expect(c.message).toContain(`Secret ${ns}/nopw-pw key password`);
+    expect(pveConfig(vmid).ciuser).toBeUndefined();
+    // Creating it brings the VM back through the Secret watch.
+    await secret('nopw-pw', 'password', FIRST_PASSWORD);
+    await eventually(async () => simPasswordMatches(pveConfig(vmid).cipassword, FIRST_PASSWORD), 'written once the Secret exists', 60_000, 300);
+  });
+});
