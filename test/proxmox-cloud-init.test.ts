@@ -3,43 +3,23 @@
 // its Secrets become ci* config keys and a regenerated drive; a pass with nothing new writes
 // nothing; a rotated password Secret is written again; no Secret value reaches status or Events.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseControllerConfig } from '../src/config/config.js';
-import { PveSimulator } from '../src/hypervisors/proxmox/simulator/server.js';
+import type { PveSimulator } from '../src/hypervisors/proxmox/simulator/server.js';
 import { simPasswordMatches } from '../src/hypervisors/proxmox/simulator/vm-config.js';
-import { runController, type RunningController } from '../src/main.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { condition, createNamespace, eventually, getJson, kubectl, kubectlOk, uniqueName } from './support/kube.js';
-import { KUBECONFIG } from './support/paths.js';
+import { condition, eventually, getJson, kubectl, kubectlOk } from './support/kube.js';
+import { startProxmoxSite, stopProxmoxSite, type ProxmoxSite } from './support/proxmox.js';
 
-const TOKEN_ID = 'root@pam!bootplane';
-const TOKEN_SECRET = '9a8b7c6d-0000-4000-8000-1234567890ab';
 const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOq7c3+Wz/aDbI0Bv1c0eT3xsD8m5y5i7oKq0F2lXx1y admin@example.test';
 const FIRST_PASSWORD = 'first+Pa55 w0rd!';
 const SECOND_PASSWORD = 'second/Pa55&w0rd';
 const USER_DATA = '#cloud-config\nruncmd: [echo private-user-data-marker]\n';
-let controller: RunningController;
+let site: ProxmoxSite;
 let sim: PveSimulator;
 let ns: string;
 let hv: string;
 
 beforeAll(async () => {
-  sim = new PveSimulator({ nodes: ['pve1'] });
-  sim.auth.addToken(TOKEN_ID, TOKEN_SECRET);
-  await sim.start();
-  ns = await createNamespace('pveci');
-  hv = uniqueName('pveci');
-  await kubectlOk(['create', 'secret', 'generic', 'pve', '-n', ns, `--from-literal=tokenId=${TOKEN_ID}`, `--from-literal=tokenSecret=${TOKEN_SECRET}`, `--from-literal=ca.crt=${sim.certificate.cert}`]);
-  await kubectlOk(['apply', '-f', '-'], `apiVersion: bootplane.io/v1alpha1
-kind: Hypervisor
-metadata: {name: ${hv}}
-spec:
-  type: proxmox
-  proxmox: {endpoint: "${sim.endpoint}", isoStorage: local}
-  credentialsSecretRef: {name: pve, namespace: ${ns}}
-  tls: {caSecretKey: ca.crt}
-  requestTimeoutSeconds: 5
-`);
-  controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0' }), silentLogger());
+  site = await startProxmoxSite('pveci');
+  ({ sim, ns, hv } = site);
 });
 
 afterEach(() => {
@@ -47,11 +27,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  await kubectl(['delete', 'virtualmachines', '--all', '-n', ns, '--timeout=60s']);
-  await kubectl(['delete', 'hv', hv, '--timeout=60s']);
-  await controller?.stop();
-  await kubectl(['delete', 'namespace', ns, '--wait=false']);
-  await sim?.stop();
+  await stopProxmoxSite(site, 'virtualmachines');
 });
 
 const cond = (kindName: string, type: string) => condition(kindName, type, ns);

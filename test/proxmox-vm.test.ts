@@ -6,17 +6,12 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseControllerConfig } from '../src/config/config.js';
-import { PveSimulator } from '../src/hypervisors/proxmox/simulator/server.js';
-import { runController, type RunningController } from '../src/main.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { condition, createNamespace, eventually, getJson, kubectl, kubectlOk, uniqueName } from './support/kube.js';
-import { KUBECONFIG } from './support/paths.js';
+import type { PveSimulator } from '../src/hypervisors/proxmox/simulator/server.js';
+import { condition, eventually, getJson, kubectlOk } from './support/kube.js';
+import { startProxmoxSite, stopProxmoxSite, type ProxmoxSite } from './support/proxmox.js';
 
-const TOKEN_ID = 'root@pam!bootplane';
-const TOKEN_SECRET = '9a8b7c6d-0000-4000-8000-1234567890ab';
 const ISO_BYTES = Buffer.from('a pretend Talos installer image');
-let controller: RunningController;
+let site: ProxmoxSite;
 let sim: PveSimulator;
 let files: Server;
 let ns: string;
@@ -24,26 +19,12 @@ let hv: string;
 let nextVmid = 500;
 
 beforeAll(async () => {
-  sim = new PveSimulator({ nodes: ['pve1'] });
-  sim.auth.addToken(TOKEN_ID, TOKEN_SECRET);
-  for (const iso of ['fcos-live.iso', 'debian-12.iso', 'win2022.iso', 'virtio-win.iso', 'rescue.iso']) sim.cluster.addIso(`local:iso/${iso}`);
-  await sim.start();
+  site = await startProxmoxSite('pvevm', (sim) => {
+    for (const iso of ['fcos-live.iso', 'debian-12.iso', 'win2022.iso', 'virtio-win.iso', 'rescue.iso']) sim.cluster.addIso(`local:iso/${iso}`);
+  });
+  ({ sim, ns, hv } = site);
   files = createServer((_req, res) => res.end(ISO_BYTES));
   await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
-  ns = await createNamespace('pvevm');
-  hv = uniqueName('pve');
-  await kubectlOk(['create', 'secret', 'generic', 'pve', '-n', ns, `--from-literal=tokenId=${TOKEN_ID}`, `--from-literal=tokenSecret=${TOKEN_SECRET}`, `--from-literal=ca.crt=${sim.certificate.cert}`]);
-  await kubectlOk(['apply', '-f', '-'], `apiVersion: bootplane.io/v1alpha1
-kind: Hypervisor
-metadata: {name: ${hv}}
-spec:
-  type: proxmox
-  proxmox: {endpoint: "${sim.endpoint}", isoStorage: local}
-  credentialsSecretRef: {name: pve, namespace: ${ns}}
-  tls: {caSecretKey: ca.crt}
-  requestTimeoutSeconds: 5
-`);
-  controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0' }), silentLogger());
 });
 
 afterEach(() => {
@@ -52,12 +33,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  // Deleted while the controller runs, so finalizers detach what was attached and let go.
-  await kubectl(['delete', 'isoattachments,virtualmachines', '--all', '-n', ns, '--timeout=120s']);
-  await kubectl(['delete', 'hv', hv, '--timeout=60s']);
-  await controller?.stop();
-  await kubectl(['delete', 'namespace', ns, '--wait=false']);
-  await sim?.stop();
+  await stopProxmoxSite(site, 'isoattachments,virtualmachines');
   files?.close();
 });
 
