@@ -1,10 +1,9 @@
 // Composition root: config -> clients -> informers -> store -> drivers -> controllers -> servers.
 // Informers and the servers run in every replica; controllers only while this replica leads.
-import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { KINDS } from './api/v1alpha1/kinds.js';
 import { startBootServer } from './boot/start.js';
-import { splitAddress, type ControllerConfig } from './config/config.js';
+import type { ControllerConfig } from './config/config.js';
 import { setUpControllers } from './controllers/index.js';
 import { DriverPool } from './hypervisors/pool.js';
 import { defaultDriverRegistry } from './hypervisors/registry.js';
@@ -15,7 +14,7 @@ import { LeaderElector } from './kube/leader-election.js';
 import type { KubeObject } from './kube/object.js';
 import { bootplaneResource } from './kube/resources.js';
 import { StatusWriter } from './kube/status-writer.js';
-import { startHealthServer, startMetricsServer } from './observability/health.js';
+import { startObservabilityServers } from './observability/health.js';
 import { collectProcessMetrics } from './observability/metrics.js';
 import { KubeStore } from './store/kube-store.js';
 
@@ -38,35 +37,20 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
       logger: log,
     }));
   }
-  const informer = (kind: string) => informers.get(kind)!;
 
   const events = new EventRecorder(client, 'bootplane.io/controller', config.identity, log);
   const store = new KubeStore(client, informers, new StatusWriter(client), events, log);
   const drivers = new DriverPool(defaultDriverRegistry());
-  const controllers = setUpControllers({
-    sources: informers,
-    store,
-    drivers,
-    concurrency: config.concurrency,
-    shutdownGraceSeconds: config.shutdownGraceSeconds,
-    bootAdvertiseUrl: config.bootAdvertiseUrl,
-    log,
-  });
+  const controllers = setUpControllers({ sources: informers, store, drivers, config, log });
 
   for (const i of informers.values()) i.start();
   const ready = () => [...informers.values()].every((i) => i.hasSynced);
 
-  const servers: Server[] = [];
-  const metrics = splitAddress(config.metricsAddr);
-  if (metrics.port > 0) servers.push(await startMetricsServer(metrics.port, metrics.host));
-  const health = splitAddress(config.healthAddr);
-  if (health.port > 0) servers.push(await startHealthServer(health.port, health.host, { live: () => true, ready }));
+  const servers = await startObservabilityServers(config, ready);
 
   await Promise.all([...informers.values()].map((i) => i.waitForSync()));
   // The boot server answers from the synced caches in every replica, leader or not.
-  const boot = await startBootServer(config, store, log);
-  informer('NodeBootAssignment').on((event, obj) => { if (event === 'add' || event === 'update') boot.warm(obj); });
-  for (const a of informer('NodeBootAssignment').cache.list()) boot.warm(a);
+  const boot = await startBootServer(config, store, log, informers.get('NodeBootAssignment')!);
 
   let elector: LeaderElector | undefined;
   if (config.leaderElect) {

@@ -1,15 +1,14 @@
 // Composition root of standalone mode: the same controllers, planner, drivers and boot server
 // as in a cluster, over a directory of manifests instead of an API server. One process, so no
 // leader election; status, finalizers and Events are kept beside the manifests.
-import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { startBootServer, type RunningBootServer } from './boot/start.js';
-import { splitAddress, type ControllerConfig } from './config/config.js';
+import type { ControllerConfig } from './config/config.js';
 import { setUpControllers } from './controllers/index.js';
 import type { DriverRegistry } from './hypervisors/driver.js';
 import { DriverPool } from './hypervisors/pool.js';
 import { defaultDriverRegistry } from './hypervisors/registry.js';
-import { startHealthServer, startMetricsServer } from './observability/health.js';
+import { startObservabilityServers } from './observability/health.js';
 import { collectProcessMetrics } from './observability/metrics.js';
 import { DirStore } from './store/dir-store.js';
 
@@ -23,27 +22,12 @@ export async function runStandalone(dir: string, config: ControllerConfig, log: 
   collectProcessMetrics();
   const store = new DirStore(dir, log.child({ component: 'site' }));
   const drivers = new DriverPool(registry);
-  const controllers = setUpControllers({
-    sources: store.sources,
-    store,
-    drivers,
-    concurrency: config.concurrency,
-    shutdownGraceSeconds: config.shutdownGraceSeconds,
-    bootAdvertiseUrl: config.bootAdvertiseUrl,
-    log,
-  });
+  const controllers = setUpControllers({ sources: store.sources, store, drivers, config, log });
   store.start();
   log.info({ dir, objects: [...store.sources.values()].reduce((n, s) => n + s.cache.size, 0), problems: store.problems.length }, 'standalone site loaded');
 
-  const servers: Server[] = [];
-  const metrics = splitAddress(config.metricsAddr);
-  if (metrics.port > 0) servers.push(await startMetricsServer(metrics.port, metrics.host));
-  const health = splitAddress(config.healthAddr);
-  if (health.port > 0) servers.push(await startHealthServer(health.port, health.host, { live: () => true, ready: () => true }));
-  const boot = await startBootServer(config, store, log);
-  const warm = store.source('NodeBootAssignment');
-  warm.on((event, obj) => { if (event === 'add' || event === 'update') boot.warm(obj); });
-  for (const a of warm.cache.list()) boot.warm(a);
+  const servers = await startObservabilityServers(config, () => true);
+  const boot = await startBootServer(config, store, log, store.source('NodeBootAssignment'));
   controllers.start();
 
   return {

@@ -7,6 +7,7 @@ import type { ControllerConfig } from '../config/config.js';
 import { splitAddress } from '../config/config.js';
 import { errorMessage } from '../kube/errors.js';
 import type { KubeObject } from '../kube/object.js';
+import type { ObjectSource } from '../kube/source.js';
 import type { ResourceStore } from '../store/store.js';
 import { AssetCache } from './assets.js';
 import { BootRecorder } from './boot-recorder.js';
@@ -38,7 +39,12 @@ export function signingKey(file: string | undefined): Buffer | undefined {
 export const dhcpNetworkConfig: NetworkConfigRenderer = (vendor, assignments, serverUrl) =>
   isDhcpVendor(vendor) ? renderDhcpConfig(vendor, defaultDhcpSettings(serverUrl), assignments) : undefined;
 
-export async function startBootServer(config: ControllerConfig, store: ResourceStore, log: Logger, networkConfig: NetworkConfigRenderer = dhcpNetworkConfig): Promise<RunningBootServer> {
+/**
+ * Starts the boot server over synced caches. It starts watching the Secrets every assignment
+ * serves (Ignition, cloud-config) now and as assignments come and change, so /ignition never
+ * waits on the API server.
+ */
+export async function startBootServer(config: ControllerConfig, store: ResourceStore, log: Logger, assignments: ObjectSource, networkConfig: NetworkConfigRenderer = dhcpNetworkConfig): Promise<RunningBootServer> {
   const bootLog = log.child({ component: 'boot' });
   const recorder = new BootRecorder(store, bootLog, config.bootStatusFlushMs);
   const server = new BootServer({
@@ -60,18 +66,21 @@ export async function startBootServer(config: ControllerConfig, store: ResourceS
   recorder.start();
   if (http) bootLog.info({ addr: `${host}:${port}` }, 'boot server listening');
   const tftp = config.tftpAddr ? await startTftp(config, bootLog) : undefined;
+  function warm(assignment: KubeObject): void {
+    const spec = assignment.spec as { ignitionSecretRef?: { name: string }; cloudConfigSecretRef?: { name: string } } | undefined;
+    for (const ref of [spec?.ignitionSecretRef, spec?.cloudConfigSecretRef]) {
+      if (!ref) continue;
+      store.getSecret(assignment.metadata.namespace ?? 'default', ref.name)
+        .catch((err: unknown) => bootLog.warn({ secret: ref.name, namespace: assignment.metadata.namespace, err: errorMessage(err) }, 'watching a configuration Secret failed'));
+    }
+  }
+  assignments.on((event, obj) => { if (event === 'add' || event === 'update') warm(obj); });
+  for (const a of assignments.cache.list()) warm(a);
   return {
     server,
     recorder,
     http,
-    warm(assignment) {
-      const spec = assignment.spec as { ignitionSecretRef?: { name: string }; cloudConfigSecretRef?: { name: string } } | undefined;
-      for (const ref of [spec?.ignitionSecretRef, spec?.cloudConfigSecretRef]) {
-        if (!ref) continue;
-        store.getSecret(assignment.metadata.namespace ?? 'default', ref.name)
-          .catch((err: unknown) => bootLog.warn({ secret: ref.name, namespace: assignment.metadata.namespace, err: errorMessage(err) }, 'watching a configuration Secret failed'));
-      }
-    },
+    warm,
     async stop() {
       if (http) await new Promise((resolve) => http.close(resolve));
       await tftp?.close();

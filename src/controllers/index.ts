@@ -2,6 +2,7 @@
 // store: informers and the API server in a cluster, the directory store in standalone mode.
 // Controllers are rebuilt for every leadership term, because a queue that was shut down stays down.
 import type { Logger } from 'pino';
+import type { ControllerConfig } from '../config/config.js';
 import { addBootIndexes } from '../boot/indexes.js';
 import type { DriverPool } from '../hypervisors/pool.js';
 import { Controller } from '../kube/controller.js';
@@ -21,10 +22,8 @@ export interface ControllerDeps {
   sources: ReadonlyMap<string, ObjectSource>;
   store: ResourceStore;
   drivers: DriverPool;
-  concurrency: number;
-  shutdownGraceSeconds: number;
-  /** The boot server's public URL, for script hashes in status. */
-  bootAdvertiseUrl?: string;
+  /** concurrency per controller, the shutdown grace, and the boot server's public URL (script hashes in status). */
+  config: Pick<ControllerConfig, 'concurrency' | 'shutdownGraceSeconds' | 'bootAdvertiseUrl'>;
   log: Logger;
 }
 
@@ -49,10 +48,10 @@ export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
   let controllers: Controller[] = [];
   const enqueueTo = (name: string) => (key: string) => controllers.find((c) => c.name === name)?.enqueue(key);
   // Without an advertised URL the script hash in status uses a stand-in server address.
-  const bootUrl = deps.bootAdvertiseUrl ?? 'http://bootplane.invalid';
+  const bootUrl = deps.config.bootAdvertiseUrl ?? 'http://bootplane.invalid';
   const build = (): Controller[] => {
     const make = (name: string, reconciler: ConstructorParameters<typeof Controller>[0]['reconciler']) =>
-      new Controller({ name, reconciler, concurrency: deps.concurrency, logger: deps.log });
+      new Controller({ name, reconciler, concurrency: deps.config.concurrency, logger: deps.log });
     return [
       make('hypervisor', new HypervisorReconciler(deps.store, deps.drivers, enqueueTo('hypervisor'))),
       make('nodebootassignment', new NodeBootAssignmentReconciler(deps.store, bootUrl)),
@@ -81,7 +80,7 @@ export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
     async stop() {
       const stopping = controllers;
       controllers = [];
-      await Promise.all(stopping.map((c) => c.stop(deps.shutdownGraceSeconds * 1000)));
+      await Promise.all(stopping.map((c) => c.stop(deps.config.shutdownGraceSeconds * 1000)));
     },
   };
 }

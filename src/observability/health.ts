@@ -1,6 +1,7 @@
 // Probe and metrics endpoints: /healthz (the process is alive), /readyz (caches synced) and
 // /metrics (prom-client). Separate ports by default, as controller-runtime does.
 import { createServer, type Server } from 'node:http';
+import { splitAddress } from '../config/config.js';
 import { registry } from './metrics.js';
 
 export type Check = () => boolean;
@@ -41,4 +42,14 @@ function listen(server: Server, port: number, host: string): Promise<Server> {
       resolve(server);
     });
   });
+}
+
+/** The metrics and health servers a process runs, per its --metrics-addr and --health-addr (port 0: off). */
+export async function startObservabilityServers(addrs: { metricsAddr: string; healthAddr: string }, ready: Check): Promise<Server[]> {
+  const servers: Server[] = [];
+  const metrics = splitAddress(addrs.metricsAddr);
+  if (metrics.port > 0) servers.push(await startMetricsServer(metrics.port, metrics.host));
+  const health = splitAddress(addrs.healthAddr);
+  if (health.port > 0) servers.push(await startHealthServer(health.port, health.host, { live: () => true, ready }));
+  return servers;
 }

@@ -10,6 +10,7 @@ import { keyOf, type ObjectKey } from '../../kube/object.js';
 import { metaTime } from '../../kube/time.js';
 import type { DriverPool } from '../../hypervisors/pool.js';
 import type { ResourceStore, SecretData } from '../../store/store.js';
+import { SecretListeners } from './connection.js';
 import {
   credentialsCondition, deletionBlockedMessage, FORCE_DELETE_ANNOTATION, readyCondition, tlsCondition,
 } from './status.js';
@@ -25,13 +26,7 @@ export class HypervisorReconciler implements Reconciler {
     private readonly enqueue: (key: string) => void,
   ) {}
 
-  /** One listener per Hypervisor, so repeated reconciles do not pile up Secret listeners. */
-  private readonly listeners = new Map<string, () => void>();
-  private secretListener(key: string): () => void {
-    let listener = this.listeners.get(key);
-    if (!listener) this.listeners.set(key, (listener = () => this.enqueue(key)));
-    return listener;
-  }
+  private readonly secretListeners = new SecretListeners((key) => this.enqueue(key));
 
   async reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const hv = this.store.get<Hypervisor>('Hypervisor', key.name);
@@ -55,7 +50,7 @@ export class HypervisorReconciler implements Reconciler {
     let credentials: SecretData | undefined;
     const ref = spec.data.credentialsSecretRef;
     try {
-      credentials = ref ? await this.store.getSecret(ref.namespace, ref.name, this.secretListener(keyOf(hv))) : undefined;
+      credentials = ref ? await this.store.getSecret(ref.namespace, ref.name, this.secretListeners.for(keyOf(hv))) : undefined;
       updates.push(credentialsCondition(spec.data, ref ? (credentials ? Object.keys(credentials.data) : undefined) : []));
     } catch (err) {
       updates.push({ type: 'CredentialsResolved', status: 'False', reason: 'SecretUnreadable', message: `Secret ${ref?.namespace}/${ref?.name} could not be read: ${errorMessage(err)}` });
