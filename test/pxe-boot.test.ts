@@ -95,7 +95,7 @@ spec:
     const log = () => (existsSync(serial) ? readFileSync(serial, 'utf8') : '');
 
     // The firmware's own account: chain script, per-MAC script, the kernel from our asset endpoint.
-    const download = new RegExp(`/boot/assets/${ns}/lkrn/ipxe\\.lkrn\\.\\.\\.[ 0-9%]*ok`);
+    const download = new RegExp(`/boot/assets/${ns}/lkrn/ipxe\\.lkrn\\.\\.\\.[ 0-9%\\b\\r]*ok`);
     await eventually(async () => download.test(log()), 'kernel downloaded by the VM', 120_000, 500);
     // The booted kernel (a second iPXE) asks again and is sent to local boot: boot once is used.
     await eventually(async () => log().includes('bootplane: nothing to network-boot'), 'second boot answered with local boot', 120_000, 500);
@@ -140,8 +140,8 @@ spec:
     const log = () => (existsSync(serial) ? readFileSync(serial, 'utf8') : '');
     await eventually(async () => log().includes('bootplane-testguest ready'), 'the test guest booted to its ready line', 240_000, 1000);
     const text = log();
-    expect(text).toMatch(new RegExp(`/boot/assets/${ns}/testguest/vmlinuz\\.\\.\\.[ 0-9%]*ok`));
-    expect(text).toMatch(new RegExp(`/boot/assets/${ns}/testguest/initrd\\.img\\.\\.\\.[ 0-9%]*ok`));
+    expect(text).toMatch(new RegExp(`/boot/assets/${ns}/testguest/vmlinuz\\.\\.\\.[ 0-9%\\b\\r]*ok`));
+    expect(text).toMatch(new RegExp(`/boot/assets/${ns}/testguest/initrd\\.img\\.\\.\\.[ 0-9%\\b\\r]*ok`));
     // The kernel got the rendered command line, parameter included.
     expect(text).toContain('bootplane.node=guest-1');
     await eventually(async () => (await getJson<{ status?: { bootCount?: number } }>(['get', 'nodebootassignment', 'guest-1', '-n', ns])).status?.bootCount === 1, 'boot recorded');
