@@ -28,6 +28,7 @@ import { desiredMedia, installStatus, networkBootActive, observedStatus, readyCo
 import { ASSIGNMENT_VM_INDEX } from '../../boot/indexes.js';
 import type { NodeBootAssignment } from '../../api/v1alpha1/node-boot-assignment.js';
 import { VM_INDEX } from './watches.js';
+import { ensureVmCreated } from './create.js';
 
 const RETRY_MS = 30_000;
 const RESYNC_MS = 5 * 60_000;
@@ -95,19 +96,21 @@ export class VirtualMachineReconciler implements Reconciler {
       pass.updates.push({ type: 'VmFound', status: 'Unknown', reason: codeOf(err, 'Unreachable'), message: `Could not read ${where}: ${errorMessage(err)}` });
       return this.finish(pass, RETRY_MS);
     }
-    if (!observed) {
-      if (deleting) {
-        await this.store.removeFinalizer('VirtualMachine', vm);
-        return;
-      }
-      pass.updates.push({ type: 'VmFound', status: 'False', reason: 'NotFound', message: `${where} does not exist on Hypervisor ${spec.data.hypervisorRef.name}; bootplane adopts existing VMs (spec.source: ${spec.data.source}).` });
-      return this.finish(pass, RETRY_MS);
+    if (!observed && deleting) {
+      await this.store.removeFinalizer('VirtualMachine', vm);
+      return;
     }
-    pass.updates.push({ type: 'VmFound', status: 'True', reason: 'Adopted', message: `Managing ${where} (${observed.name || 'unnamed'}).` });
+    if (!observed || spec.data.source !== 'adopt') {
+      const recordOperation = async (operation: VirtualMachineStatus['operation']) => { pass.vm = { ...pass.vm, status: await this.writeStatus(pass.vm, [], { operation }) }; };
+      const created = await ensureVmCreated(pass, { store: this.store, driver, spec: spec.data, ref, where, safeMode, recordOperation }, observed, ctx);
+      if (!('observed' in created)) return this.finish(pass, created.requeueAfterMs);
+      observed = created.observed;
+    }
+    pass.updates.push({ type: 'VmFound', status: 'True', reason: spec.data.source === 'adopt' ? 'Adopted' : 'Created', message: `Managing ${where} (${observed.name || 'unnamed'}).` });
 
     // A change a previous pass (or another replica) started and did not finish: the plan below
     // is made from the VM as it is now, so it completes whatever is left; the record goes.
-    if (vm.status?.operation) {
+    if (vm.status?.operation && vm.status.operation.kind !== 'create') {
       ctx.log.info({ operation: vm.status.operation.id }, 'resuming an interrupted change from the VM as it is now');
       this.store.recordEvent(vm, 'Normal', 'OperationResumed', 'Plan', `Change ${vm.status.operation.id} was interrupted; planning again from the VM as it is now.`);
       pass.fields.operation = undefined;
