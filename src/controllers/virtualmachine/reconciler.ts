@@ -29,6 +29,8 @@ import { ASSIGNMENT_VM_INDEX } from '../../boot/indexes.js';
 import type { NodeBootAssignment } from '../../api/v1alpha1/node-boot-assignment.js';
 import { VM_INDEX } from './watches.js';
 import { ensureVmCreated } from './create.js';
+import { reconcileDisks } from './disks.js';
+import { powerTaskRecord, powerTaskState } from './power-task.js';
 
 const RETRY_MS = 30_000;
 const RESYNC_MS = 5 * 60_000;
@@ -175,14 +177,18 @@ export class VirtualMachineReconciler implements Reconciler {
     }
 
     Object.assign(pass.fields, observedStatus(observed));
+    if (await reconcileDisks(pass, this.store, driver, ref, spec.data, safeMode, ctx)) requeueAfterMs = Math.min(requeueAfterMs, RETRY_MS);
     pass.updates.push(restartRequiredCondition(observed));
-    if (spec.data.disruptiveChanges === 'Restart' && (observed.pending?.length ?? 0) > 0 && observed.power === 'Running' && !safeMode) {
+    const powerTask = await powerTaskState(pass, this.store, driver, ref, ctx);
+    if (powerTask.requeueAfterMs !== undefined) requeueAfterMs = Math.min(requeueAfterMs, powerTask.requeueAfterMs);
+    if (spec.data.disruptiveChanges === 'Restart' && (observed.pending?.length ?? 0) > 0 && observed.power === 'Running' && !safeMode && !powerTask.busy) {
       await this.power(pass, driver, ref, 'reboot', `apply pending ${observed.pending!.join(', ')}`, ctx);
     }
-    if (spec.data.powerState && !safeMode) {
+    if (spec.data.powerState && !safeMode && !powerTask.busy) {
       if (spec.data.powerState === 'Running' && observed.power === 'Stopped') await this.power(pass, driver, ref, 'start', 'spec.powerState is Running', ctx);
       if (spec.data.powerState === 'Stopped' && observed.power === 'Running') await this.power(pass, driver, ref, 'shutdown', 'spec.powerState is Stopped', ctx);
     }
+    if (pass.fields.powerTask) requeueAfterMs = Math.min(requeueAfterMs, RETRY_MS / 15);
     return this.finish(pass, requeueAfterMs);
   }
 
@@ -307,6 +313,7 @@ export class VirtualMachineReconciler implements Reconciler {
   private async power(pass: Pass, driver: HypervisorDriver, ref: VmRef, action: 'start' | 'shutdown' | 'reboot', why: string, ctx: ReconcileContext): Promise<void> {
     try {
       const { task } = await driver.power(ref, action, ctx.signal);
+      pass.fields.powerTask = powerTaskRecord(action, task);
       ctx.log.info({ audit: { action: `power.${action}`, task } }, `power ${action}: ${why}`);
       this.store.recordEvent(pass.vm, 'Normal', `Power${action[0]!.toUpperCase()}${action.slice(1)}`, 'Power', `${action}: ${why}.`);
     } catch (err) {

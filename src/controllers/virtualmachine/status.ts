@@ -125,7 +125,7 @@ export function restartRequiredCondition(observed: ObservedVm): ConditionUpdate 
 
 /** Ready: the VM is found, its media and boot order match the spec, and nothing waits for a restart. */
 export function readyCondition(conditions: readonly Condition[]): ConditionUpdate {
-  for (const type of ['HypervisorReady', 'VmFound', 'MediaConfigured', 'CloudInitConfigured']) {
+  for (const type of ['HypervisorReady', 'VmFound', 'MediaConfigured', 'CloudInitConfigured', 'DisksConfigured']) {
     const c = conditions.find((x) => x.type === type);
     if (c && c.status !== 'True') return { type: 'Ready', status: c.status === 'Unknown' ? 'Unknown' : 'False', reason: c.reason, message: c.message };
   }

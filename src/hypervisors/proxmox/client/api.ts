@@ -94,6 +94,12 @@ export class NodeApi {
     return this.client.transport.get(apiPath`/nodes/${this.name}/qemu`, {}, opts);
   }
 
+  /** POST /nodes/{node}/qemu: PVE writes the config locked (lock: create) and allocates the drives in a qmcreate task. */
+  createVm(params: Params & { vmid: string }, opts?: CallOptions): Promise<string> {
+    return this.client.startTask(this.name, vmKey(Number(params.vmid)), opts, () =>
+      this.client.transport.post(apiPath`/nodes/${this.name}/qemu`, params, opts));
+  }
+
   storages(filter: { content?: string; enabled?: boolean } = {}, opts?: CallOptions): Promise<StorageItem[]> {
     return this.client.transport.get(apiPath`/nodes/${this.name}/storage`, filter, opts);
   }
@@ -128,6 +134,12 @@ export class QemuApi {
 
   pending(opts?: CallOptions): Promise<PendingItem[]> {
     return this.client.transport.get(apiPath`/nodes/${this.node}/qemu/${this.vmid}/pending`, {}, opts);
+  }
+
+  /** POST …/clone: a qmclone task that copies this VM (a template) to `newid`, which holds lock: clone meanwhile. */
+  clone(params: Params & { newid: string }, opts?: CallOptions): Promise<string> {
+    return this.client.startTask(this.node, vmKey(Number(params.newid)), opts, () =>
+      this.client.transport.post(apiPath`/nodes/${this.node}/qemu/${this.vmid}/clone`, params, opts));
   }
 
   /** Regenerates the cloud-init image (PUT, synchronous; swaps the medium live on a running VM). */

@@ -53,6 +53,8 @@ export interface StorageContentItem {
   format: string;
   content?: string;
   size: number;
+  /** Bytes the volume takes on its storage (images on storages that know it). */
+  used?: number;
   ctime?: number;
   vmid?: number;
 }

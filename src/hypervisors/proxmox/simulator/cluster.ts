@@ -158,20 +158,23 @@ export class SimCluster {
   }
 
   /** Allocates a volume for a VM (a new disk or its cloud-init drive), named as PVE names it. */
-  allocate(storageId: string, vmid: number, kind: 'disk' | 'cloudinit', sizeBytes: number): SimVolume {
+  allocate(storageId: string, vmid: number, kind: 'disk' | 'cloudinit', sizeBytes: number, format?: string): SimVolume {
     const storage = this.storages.get(storageId);
     if (!storage) throw new SimError(500, `storage '${storageId}' does not exist\n`);
     if (!storage.content.includes('images')) throw new SimError(500, `storage '${storageId}' does not support vm images\n`);
     const dir = storage.type === 'dir' || storage.type === 'nfs';
+    // Block storages hold raw volumes only (the LVM-thin plugin's alloc_image dies on anything else).
+    if (format && !dir && format !== 'raw') throw new SimError(500, `unsupported format '${format}'\n`);
     let name = `vm-${vmid}-cloudinit`;
     if (kind === 'disk') {
       let n = 0;
       while ([...storage.volumes.keys()].some((v) => v.includes(`vm-${vmid}-disk-${n}`))) n++;
       name = `vm-${vmid}-disk-${n}`;
     }
-    const volid = dir ? `${storageId}:${vmid}/${name}.${kind === 'cloudinit' ? 'qcow2' : 'raw'}` : `${storageId}:${name}`;
+    const fileFormat = dir ? (kind === 'cloudinit' ? 'qcow2' : format ?? 'raw') : 'raw';
+    const volid = dir ? `${storageId}:${vmid}/${name}.${fileFormat}` : `${storageId}:${name}`;
     if (storage.volumes.has(volid)) throw new SimError(500, `unable to create image: volume '${volid}' already exists\n`);
-    const volume: SimVolume = { volid, format: dir && kind === 'cloudinit' ? 'qcow2' : 'raw', content: 'images', size: sizeBytes, ctime: Math.floor(Date.now() / 1000), vmid };
+    const volume: SimVolume = { volid, format: fileFormat, content: 'images', size: sizeBytes, ctime: Math.floor(Date.now() / 1000), vmid };
     storage.volumes.set(volid, volume);
     return volume;
   }

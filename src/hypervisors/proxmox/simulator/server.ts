@@ -14,6 +14,7 @@ import { paramError, SimCluster, SimError, type SimVm } from './cluster.js';
 import { Faults } from './faults.js';
 import { PveSchema, validateParams, validateReturn, type Route } from './schema.js';
 import { applyConfigUpdate, applyPending, precheckConfigUpdate, type ConfigRequest } from './vm-config.js';
+import { simCloneVm, simCreateVm } from './create.js';
 
 export interface SimulatorOptions {
   nodes?: string[];
@@ -274,6 +275,13 @@ export class PveSimulator {
     this.on('POST', '/nodes/{node}/qemu/{vmid}/status/stop', power('stop'));
     this.on('POST', '/nodes/{node}/qemu/{vmid}/status/shutdown', power('shutdown'));
     this.on('POST', '/nodes/{node}/qemu/{vmid}/status/reboot', power('reboot'));
+    this.on('POST', '/nodes/{node}/qemu', (call) => simCreateVm(c, call.params, {
+      user: taskUser(call), durationMs: this.faults.taskDurationMs, failure: this.faults.takeTaskFailure('qmcreate'),
+      start: (vm, log) => this.power(vm, 'start', log),
+    }).upid);
+    this.on('POST', '/nodes/{node}/qemu/{vmid}/clone', (call) => simCloneVm(c, call.params, {
+      user: taskUser(call), durationMs: this.faults.taskDurationMs, failure: this.faults.takeTaskFailure('qmclone'),
+    }).upid);
   }
 
   private power(vm: SimVm, action: 'start' | 'stop' | 'shutdown' | 'reboot', log: (line: string) => void): void {
@@ -348,7 +356,7 @@ export class PveSimulator {
       log(`downloading ${p.url} to ${filePath}`);
       const response = await fetch(p.url as string, { signal: AbortSignal.timeout(60_000) });
       if (!response.ok) throw new SimError(500, `download failed: ${response.status} ${response.statusText}`);
-      const bytes = Buffer.from(await response.arrayBuffer());
+      const bytes = await readWithProgress(response, log);
       log(`download of '${p.url}' to '${filePath}' finished`);
       if (expected && algorithm) {
         const got = createHash(algorithm).update(bytes).digest('hex');
@@ -367,6 +375,23 @@ function vmSummary(config: Record<string, string>, vm: SimVm): Record<string, un
     uptime: vm.startedAt ? Math.floor((Date.now() - vm.startedAt) / 1000) : 0, cpu: 0, netin: 0, netout: 0, diskread: 0, diskwrite: 0,
     ...(config.lock ? { lock: config.lock } : {}), ...(config.tags ? { tags: config.tags } : {}), ...(config.template === '1' ? { template: 1 } : {}),
   };
+}
+
+/**
+ * The body of a download, logged as PVE's download task logs it (wget --progress=dot): a Length
+ * line, then a line with the percentage so far as each chunk arrives.
+ */
+async function readWithProgress(response: Response, log: (line: string) => void): Promise<Buffer> {
+  const length = Number(response.headers.get('content-length') ?? NaN);
+  log(Number.isFinite(length) ? `Length: ${length} [${response.headers.get('content-type') ?? 'application/octet-stream'}]` : 'Length: unspecified');
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of response.body ?? []) {
+    chunks.push(Buffer.from(chunk));
+    received += chunk.length;
+    if (Number.isFinite(length) && length > 0) log(`${String(Math.floor((received - chunk.length) / 1024)).padStart(6)}K ........ ${Math.floor((received / length) * 100)}% 1.00M 0s`);
+  }
+  return Buffer.concat(chunks);
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
