@@ -130,8 +130,10 @@ export async function ensureVmCreated(pass: CreatePass, inputs: CreateInputs, ob
     ({ task } = await driver.createVm(ref, request, ctx.signal));
   } catch (err) {
     const code = (err as { code?: string }).code;
-    pass.fields.operation = undefined;
     const reason = code === 'VmExists' || code === 'VolumeExists' ? 'NameCollision' : 'CreateFailed';
+    // A failed create keeps its record: volumes an earlier interrupted pass made are reused by
+    // the retry. A collision is not bootplane's to finish: the record goes.
+    if (reason === 'NameCollision') pass.fields.operation = undefined;
     pass.updates.push({ type: 'VmFound', status: 'False', reason, message: `Could not ${what}: ${errorMessage(err)}` });
     inputs.store.recordEvent(vm, 'Warning', reason, 'Create', `Could not ${what}: ${errorMessage(err)}`);
     return { requeueAfterMs: reason === 'NameCollision' ? RESYNC_MS : RETRY_MS };

@@ -30,6 +30,7 @@ import type { NodeBootAssignment } from '../../api/v1alpha1/node-boot-assignment
 import { VM_INDEX } from './watches.js';
 import { ensureVmCreated } from './create.js';
 import { reconcileDisks } from './disks.js';
+import { bootMediaCondition } from './boot-media.js';
 import { powerTaskRecord, powerTaskState } from './power-task.js';
 
 const RETRY_MS = 30_000;
@@ -137,6 +138,7 @@ export class VirtualMachineReconciler implements Reconciler {
     }
     pass.fields.osFamily = plan.osFamily;
     pass.fields.osFamilySource = plan.osFamilySource;
+    pass.updates.push(bootMediaCondition(desired, plan));
 
     let requeueAfterMs = RESYNC_MS;
     let mediaInPlace = false;
