@@ -320,6 +320,7 @@ export class VirtualMachineReconciler implements Reconciler {
       this.store.recordEvent(pass.vm, 'Normal', `Power${action[0]!.toUpperCase()}${action.slice(1)}`, 'Power', `${action}: ${why}.`);
     } catch (err) {
       this.store.recordEvent(pass.vm, 'Warning', 'PowerFailed', 'Power', `${action} failed: ${errorMessage(err)}`);
+      pass.updates.push({ type: 'PowerConfigured', status: 'False', reason: 'PowerFailed', message: `${action} (${why}) failed: ${errorMessage(err)}` });
     }
   }
 
