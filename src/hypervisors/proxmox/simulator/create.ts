@@ -117,7 +117,9 @@ export function simCloneVm(cluster: SimCluster, params: Record<string, unknown>,
           const file = driveFile(value);
           const old = cluster.storageOf(file).volumes.get(file);
           const storageId = full ? ((params.storage as string | undefined) ?? file.split(':')[0]!) : file.split(':')[0]!;
-          const volume = cluster.allocate(storageId, newid, 'disk', old?.size ?? 0, full ? (params.format as string | undefined) : undefined);
+          const sized = /(?:^|,)size=(\d+)([KMGT]?)(?:,|$)/.exec(value);
+          const fromConfig = sized ? Number(sized[1]) * 1024 ** ' KMGT'.indexOf(sized[2] || ' ') : 0;
+          const volume = cluster.allocate(storageId, newid, 'disk', fromConfig || old?.size || 0, full ? (params.format as string | undefined) : undefined);
           made.push(volume.volid);
           log(`${full ? 'create full clone' : 'create linked clone'} of drive ${key} (${file})`);
           config[key] = [volume.volid, ...value.split(',').slice(1)].join(',');
