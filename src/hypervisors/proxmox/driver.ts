@@ -48,6 +48,7 @@ export class ProxmoxDriver implements HypervisorDriver {
    */
   private readonly powerByNode = new Map<string, { at: number; vms: Promise<Map<number, VmListItem>> }>();
   private readonly isoListings = new Map<string, { at: number; isos: Promise<Map<string, StorageContentItem>> }>();
+  private readonly imageListings = new Map<string, { at: number; images: Promise<Map<string, StorageContentItem>> }>();
 
   constructor(readonly client: ProxmoxClient, private readonly options: ProxmoxDriverOptions = { isoStorage: 'local' }) {}
 
@@ -263,14 +264,17 @@ export class ProxmoxDriver implements HypervisorDriver {
    * from the storage's content list, one listing per storage the disks use.
    */
   async diskInfo(ref: VmRef, signal: AbortSignal): Promise<DiskInfo[]> {
-    const { node } = vmOf(ref);
-    const vm = await this.readVm(ref, signal);
-    if (!vm) throw new DriverError('VmNotFound', `VM ${ref.vmid} does not exist on node ${node}.`);
+    const { node, vmid } = vmOf(ref);
+    // The config readVm just read in this pass (dropped whenever bootplane writes): a steady-state
+    // pass costs no second config read, and the image listings are shared like the power list.
+    const cached = this.configs.get(vmid);
+    const vm = cached ? observedVmFromPveConfig(cached) : await this.readVm(ref, signal);
+    if (!vm) throw new DriverError('VmNotFound', `VM ${vmid} does not exist on node ${node}.`);
     const disks = vm.devices.filter((d) => d.kind === 'disk' && d.volume);
     const storages = [...new Set(disks.map((d) => d.volume!.split(':')[0]!))];
     const volumes = new Map<string, StorageContentItem>();
     for (const storage of storages) {
-      for (const item of await this.client.node(node).storage(storage).content({ content: 'images', vmid: ref.vmid }, { signal })) volumes.set(item.volid, item);
+      for (const [volid, item] of await this.imagesOn(node, storage, signal)) volumes.set(volid, item);
     }
     return disks.map((d) => {
       const item = volumes.get(d.volume!);
@@ -285,6 +289,17 @@ export class ProxmoxDriver implements HypervisorDriver {
     const node = ref.node ?? await this.downloadNode(signal);
     const found = (await this.isosOn(node, storage, signal)).get(volume);
     return found ? { volume: found.volid, sizeBytes: found.size } : undefined;
+  }
+
+  /** Image listings of a storage, shared for a moment like power (many VMs' disks in one resync). */
+  private imagesOn(node: string, storage: string, signal: AbortSignal): Promise<Map<string, StorageContentItem>> {
+    const key = `${node}/${storage}`;
+    const cached = this.imageListings.get(key);
+    if (cached && Date.now() - cached.at < POWER_LIST_TTL_MS) return cached.images;
+    const images = this.client.node(node).storage(storage).content({ content: 'images' }, { signal }).then((list) => new Map(list.map((c) => [c.volid, c])));
+    images.catch(() => this.imageListings.delete(key));
+    this.imageListings.set(key, { at: Date.now(), images });
+    return images;
   }
 
   /** ISO listings, shared for a moment like power (many attachments checked in one resync). */
