@@ -4,6 +4,7 @@ import type { Hypervisor } from '../api/v1alpha1/hypervisor.js';
 import type { CloudInitContent } from '../planning/cloud-init.js';
 import type { ObservedVm, Plan } from '../planning/model.js';
 import type { SecretData } from '../store/store.js';
+import type { GuestAgent } from './guest-agent.js';
 
 export interface HypervisorInventory {
   version: string;
@@ -98,6 +99,8 @@ export interface HypervisorDriver {
    * it only when the content hash changes. Errors and outcomes never contain the content.
    */
   writeCloudInit?(ref: VmRef, observed: ObservedVm, content: CloudInitContent, signal: AbortSignal): Promise<CloudInitWriteOutcome>;
+  /** The VM's QEMU guest agent (calls fail with GuestAgentError when it is not there). */
+  guestAgent?(ref: VmRef): GuestAgent;
   close(): Promise<void>;
 }
 
