@@ -10,6 +10,8 @@ packages=(ca-certificates curl openssl git
   # libvirt and the test guest (hack/libvirt.sh, hack/testguest.sh); isoinfo/blkid read seed ISOs
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-utils busybox-static qemu-guest-agent cpio
   genisoimage netcat-openbsd
+  # a real NFS server for the guest agent tests (userspace: the kernel server cannot run here)
+  nfs-ganesha nfs-ganesha-vfs rpcbind
   # the peer of the assets benchmark
   nginx-light)
 missing=()

@@ -73,6 +73,8 @@ NAME="bootplane test guest"
 PRETTY_NAME="bootplane test guest (busybox)"
 ID=bootplane-testguest
 OSRELEASE
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 printf '# /etc/fstab of the bootplane test guest\nnone /mnt/scratch tmpfs noauto 0 0\n' >"$root/etc/fstab"
 
 cat >"$root/usr/share/udhcpc/default.script" <<'SCRIPT'

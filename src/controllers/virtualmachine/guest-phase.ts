@@ -13,7 +13,7 @@ import type { ReconcileContext } from '../../kube/controller.js';
 import { errorMessage } from '../../kube/errors.js';
 import type { ObservedVm } from '../../planning/model.js';
 import type { ResourceStore } from '../../store/store.js';
-import { AGENT_RETRY_AFTER_TIMEOUT_MS, agentWait } from './guest-agent-wait.js';
+import { AGENT_POLL_MS, AGENT_RETRY_AFTER_TIMEOUT_MS, agentWait } from './guest-agent-wait.js';
 import { cloudInitCondition, parseCloudInitStatus } from './guest-cloud-init.js';
 import { parseOsRelease, reportedAddresses, type OsRelease } from './guest-facts.js';
 import { injectFiles, resolveFiles } from './guest-files.js';
@@ -62,7 +62,9 @@ export async function runGuestPhase(input: GuestPhaseInput): Promise<GuestPhaseO
   }
   if (observed.power !== 'Running') {
     // Unknown, not False: the wait (and its timeout) starts when the VM is seen running.
-    return { guest: previous, requeueAfterMs: AGENT_RETRY_AFTER_TIMEOUT_MS, updates: [{ type: 'GuestAgentReady', status: 'Unknown', reason: 'VmNotRunning', message: `${where} is not running; the guest agent is asked once it runs.` }] };
+    // Soon when bootplane is starting it (spec.powerState), else at the slow pace.
+    const requeueAfterMs = spec.powerState === 'Running' ? AGENT_POLL_MS : AGENT_RETRY_AFTER_TIMEOUT_MS;
+    return { guest: previous, requeueAfterMs, updates: [{ type: 'GuestAgentReady', status: 'Unknown', reason: 'VmNotRunning', message: `${where} is not running; the guest agent is asked once it runs.` }] };
   }
   const agent = driver.guestAgent(ref);
   try {
