@@ -20,7 +20,8 @@ export function agentWait(previous: Condition | undefined, timeoutSeconds: numbe
   const waitedMs = Math.max(0, now.getTime() - since);
   if (waitedMs < timeoutSeconds * 1000) {
     return {
-      condition: { type: 'GuestAgentReady', status: 'False', reason: 'Waiting', message: `Waiting for the QEMU guest agent of ${where} (${Math.floor(waitedMs / 1000)} s of ${timeoutSeconds} s): ${lastError.message}` },
+      // No elapsed time in the message: an unchanged observation must not be a new status write.
+      condition: { type: 'GuestAgentReady', status: 'False', reason: 'Waiting', message: `Waiting up to ${timeoutSeconds} s (spec.guestAgent.timeoutSeconds) for the QEMU guest agent of ${where}: ${lastError.message}` },
       requeueAfterMs: Math.min(AGENT_POLL_MS, Math.max(1_000, timeoutSeconds * 1000 - waitedMs)),
     };
   }
