@@ -6,6 +6,7 @@
 // the agent (guestShell), and the NFS export on the host sees what the guest wrote. A second pass
 // makes no agent writes (bootplane_guest_agent_writes_total). A domain without the agent channel
 // times out with a message that says what to check.
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +22,8 @@ import { startNfsServer, type NfsServer } from './support/nfs-server.js';
 import { KUBECONFIG } from './support/paths.js';
 
 const TOKEN = 'libvirt-token-8d2e41c7-private';
+// More than one guest-file-write chunk (48 KiB).
+const BIG = Array.from({ length: 3000 }, (_, i) => `line ${i} ${'y'.repeat(40)}`).join('\n') + '\n';
 let controller: RunningController;
 let driver: LibvirtDriver;
 let nfs: NfsServer;
@@ -82,6 +85,7 @@ describe('guest agent on libvirt with the test guest', () => {
   it('waits for the agent, reads facts, mounts a real NFS share through fstab, writes files; a second pass writes nothing', async () => {
     await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'motd', namespace: ns }, data: { motd: 'hello from a ConfigMap\n' } });
     await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: ns }, stringData: { token: TOKEN } });
+    await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big', namespace: ns }, data: { big: BIG } });
     const options = nfs.mountOptions('10.0.2.2');
     await apply(vm('ga', withAgent, {
       guestAgent: { timeoutSeconds: 300 },
@@ -89,6 +93,7 @@ describe('guest agent on libvirt with the test guest', () => {
       files: [
         { path: '/etc/bootplane/motd', configMapRef: { name: 'motd', key: 'motd' } },
         { path: '/root/token', mode: '0600', owner: 'root:root', secretRef: { name: 'token', key: 'token' } },
+        { path: '/var/lib/app/big.txt', configMapRef: { name: 'big', key: 'big' } },
       ],
     }));
     await eventually(async () => (await cond('ga', 'GuestAgentReady'))?.status === 'True', 'the guest agent', 240_000, 1000);
@@ -111,6 +116,7 @@ describe('guest agent on libvirt with the test guest', () => {
     expect(readFileSync(join(nfs.dir, 'from-guest.txt'), 'utf8')).toBe('written-in-the-guest\n');
     expect((await shell('cat /etc/bootplane/motd')).out).toBe('hello from a ConfigMap\n');
     expect((await shell('cat /root/token')).out).toBe(TOKEN);
+    expect((await shell('sha256sum /var/lib/app/big.txt')).out.split(' ')[0]).toBe(createHash('sha256').update(BIG).digest('hex'));
     expect((await shell("stat -c '%a %U:%G' /root/token /etc/bootplane/motd")).out).toBe('600 root:root\n644 root:root\n');
     const events = await kubectlOk(['get', 'events.events.k8s.io', '-n', ns, '-o', 'json']);
     expect(JSON.stringify(status) + events).not.toContain(TOKEN);

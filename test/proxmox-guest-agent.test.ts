@@ -123,6 +123,13 @@ describe('guest agent on Proxmox', () => {
 
     await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'conf', namespace: ns }, data: { 'app.conf': 'level=2\n' } });
     await eventually(async () => guest.text('/etc/app.conf') === 'level=2\n', 'file rewritten after the ConfigMap changed', 60_000, 300);
+
+    // Bigger than one file-write call takes (60 KiB of base64): written in parts, joined in the guest.
+    const big = Array.from({ length: 4000 }, (_, i) => `line ${i} ${'x'.repeat(40)}`).join('\n') + '\n';
+    await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'conf', namespace: ns }, data: { 'app.conf': big } });
+    await eventually(async () => guest.text('/etc/app.conf') === big, 'a large file written in parts', 60_000, 300);
+    expect(guest.journal.filter((e) => e.startsWith('write /etc/app.conf.bootplane-new.part'))).toHaveLength(Math.ceil(Buffer.byteLength(big) / (45 * 1024)));
+    expect([...guest.files.keys()].filter((p) => p.includes('.part'))).toEqual([]);
   }, 180_000);
 
   it('installs nfs-utils with dnf on a Rocky guest and reports a cloud-init error', async () => {

@@ -23,7 +23,7 @@ interface ConfigMapObject extends KubeObject {
 const SECRET_READ_TIMEOUT_MS = 10_000;
 
 export class KubeStore implements ResourceStore {
-  private readonly secretWatches = new Map<string, { informer: Informer<SecretObject>; listeners: Set<() => void> }>();
+  private readonly singleObjectWatches = new Map<string, { informer: Informer<SecretObject>; listeners: Set<() => void> }>();
 
   constructor(
     private readonly client: KubeClient,
@@ -83,7 +83,7 @@ export class KubeStore implements ResourceStore {
   private async watchOne(resource: ResourceType, namespace: string, name: string, onChange: (() => void) | undefined): Promise<SecretObject | undefined> {
     const key = `${namespace}/${name}`;
     const watchKey = `${resource.plural}/${key}`;
-    let watch = this.secretWatches.get(watchKey);
+    let watch = this.singleObjectWatches.get(watchKey);
     if (!watch) {
       const informer = new Informer<SecretObject>(this.client, resource, {
         namespace,
@@ -97,7 +97,7 @@ export class KubeStore implements ResourceStore {
         for (const listener of listeners) listener();
       });
       watch = { informer, listeners };
-      this.secretWatches.set(watchKey, watch);
+      this.singleObjectWatches.set(watchKey, watch);
       informer.start();
     }
     if (onChange) watch.listeners.add(onChange);
@@ -110,6 +110,6 @@ export class KubeStore implements ResourceStore {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.secretWatches.values()].map((w) => w.informer.stop()));
+    await Promise.all([...this.singleObjectWatches.values()].map((w) => w.informer.stop()));
   }
 }

@@ -6,6 +6,9 @@ import { GuestAgentError, pollExec, type GuestAgent, type GuestExecOptions, type
 import type { QemuAgentApi } from './client/api.js';
 import { PveApiError } from './client/errors.js';
 
+/** `sh -c JOIN_PARTS sh <file> <part>...`: concatenates the parts into the file, then removes them. */
+export const JOIN_PARTS = 'out="$1"; shift; cat "$@" > "$out" && rm -f "$@"';
+
 /** Raw bytes per file-write call: their base64 stays under the schema's 61,440 characters. */
 const WRITE_PART = 45 * 1024;
 
@@ -41,7 +44,7 @@ export class ProxmoxGuestAgent implements GuestAgent {
       await this.call('file-write', () => this.api.fileWrite(part, content.subarray(at, at + WRITE_PART).toString('base64'), { signal }));
       parts.push(part);
     }
-    const joined = await this.exec(['sh', '-c', 'out="$1"; shift; cat "$@" > "$out" && rm -f "$@"', 'sh', path, ...parts], {}, signal);
+    const joined = await this.exec(['sh', '-c', JOIN_PARTS, 'sh', path, ...parts], {}, signal);
     if (joined.exitCode !== 0) throw new GuestAgentError('GuestAgentFailed', `joining ${parts.length} parts into ${path} failed (exit ${joined.exitCode}): ${joined.stderr.trim()}`);
   }
 

@@ -5,6 +5,7 @@
 // a shell, as qemu-ga runs them; anything else fails as a missing program does.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
+import { JOIN_PARTS } from '../guest-agent.js';
 
 export interface SimGuestFile {
   content: Buffer;
@@ -221,6 +222,17 @@ export class SimGuest {
         if (this.packageManager !== 'dnf') throw new SimExecNotFound(`Failed to execute child process “${program}” (No such file or directory)`);
         for (const pkg of args.filter((a) => !a.startsWith('-') && a !== 'install')) this.packages.add(pkg);
         return ok('Complete!\n');
+      }
+      case 'sh': {
+        // Only the one script bootplane runs through a shell: joining a file written in parts.
+        if (args[0] !== '-c' || args[1] !== JOIN_PARTS) return fail('sh: only the part-joining script is simulated\n', 2);
+        const [out, ...parts] = args.slice(3);
+        const missing = parts.find((p) => !this.files.has(p));
+        if (missing) return fail(`cat: can't open '${missing}': No such file or directory\n`);
+        const existing = this.files.get(out!);
+        this.files.set(out!, { content: Buffer.concat(parts.map((p) => this.files.get(p)!.content)), mode: existing?.mode ?? 0o644, owner: existing?.owner ?? 'root:root' });
+        for (const p of parts) this.files.delete(p);
+        return ok();
       }
       case 'env': {
         const rest = args.filter((a) => !/^[A-Z_]+=/.test(a));
