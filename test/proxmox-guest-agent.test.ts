@@ -167,6 +167,12 @@ describe('guest agent on Proxmox', () => {
     expect(timedOut.message).toContain('did not answer within 5 s');
     expect(timedOut.message).toContain('agent is 1');
     expect(timedOut.message).toContain('No QEMU guest agent configured');
+    // agent: 0 is configured but has no channel: PVE's ping times out.
+    const off = sim.cluster.addVm({ vmid: 715, running: true, config: { name: 'vm715', agent: '0', scsi0: 'local-lvm:vm-715-disk-0,size=8G' } });
+    off.guest = new SimGuest();
+    await apply(vmDoc('agentoff', 715, { guestAgent: { timeoutSeconds: 60 } }));
+    await eventually(async () => (await cond('agentoff', 'GuestAgentReady'))?.message.includes('QEMU guest agent is not running'), 'agent: 0 reported as not running', 30_000, 200);
+
     // Not a hot loop: after the timeout the agent is asked about once a minute.
     const before = pings(714);
     await new Promise((r) => setTimeout(r, 5_000));

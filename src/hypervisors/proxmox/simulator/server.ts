@@ -282,8 +282,10 @@ export class PveSimulator {
       const config = c.effectiveConfig(vm);
       if (config.agent === undefined) throw new SimError(500, 'No QEMU guest agent configured\n');
       if (!vm.running) throw new SimError(500, `VM ${vm.vmid} is not running\n`);
+      // agent: 0 passes the check above, but without the virtio-serial port the ping times out.
+      const enabled = !/^(0|enabled=0)(,|$)|(^|,)enabled=0(,|$)/.test(config.agent);
       const guest = vm.guest;
-      if (!guest || !guest.agentRunning || Date.now() - (vm.startedAt ?? 0) < guest.agentStartDelayMs) throw new SimError(500, 'QEMU guest agent is not running\n');
+      if (!enabled || !guest || !guest.agentRunning || Date.now() - (vm.startedAt ?? 0) < guest.agentStartDelayMs) throw new SimError(500, 'QEMU guest agent is not running\n');
       return guest;
     };
     const agentCall = <T>(call: () => T): T => {
