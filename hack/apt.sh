@@ -12,6 +12,8 @@ packages=(ca-certificates curl openssl git
   genisoimage netcat-openbsd
   # UEFI firmware (OVMF) for VMs bootplane creates with firmware: uefi
   ovmf
+  # a real NFS server for the guest agent tests (userspace: the kernel server cannot run here)
+  nfs-ganesha nfs-ganesha-vfs rpcbind
   # the peer of the assets benchmark
   nginx-light)
 missing=()

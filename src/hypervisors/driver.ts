@@ -5,6 +5,7 @@ import type { OsFamily, VirtualMachineSpec } from '../api/v1alpha1/virtual-machi
 import type { CloudInitContent } from '../planning/cloud-init.js';
 import type { ObservedVm, Plan } from '../planning/model.js';
 import type { SecretData } from '../store/store.js';
+import type { GuestAgent } from './guest-agent.js';
 
 export interface HypervisorInventory {
   version: string;
@@ -124,6 +125,8 @@ export interface HypervisorDriver {
   createVm?(ref: VmRef, request: VmCreateRequest, signal: AbortSignal): Promise<{ task?: string }>;
   /** Progress of a running task in percent, when the hypervisor tells (Proxmox download-url). */
   taskProgress?(task: string, signal: AbortSignal): Promise<number | undefined>;
+  /** The VM's QEMU guest agent (calls fail with GuestAgentError when it is not there). */
+  guestAgent?(ref: VmRef): GuestAgent;
   close(): Promise<void>;
 }
 

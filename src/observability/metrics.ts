@@ -63,3 +63,7 @@ export const bootMetrics = {
   assetCacheBytes: new Gauge({ name: 'bootplane_boot_asset_cache_bytes', help: 'Bytes held by the asset cache.', registers: [registry] }),
   tftpTransfers: new Counter({ name: 'bootplane_boot_tftp_transfers_total', help: 'TFTP read requests by result.', labelNames: ['result'], registers: [registry] }),
 };
+
+export const guestAgentMetrics = {
+  writes: new Counter({ name: 'bootplane_guest_agent_writes_total', help: 'Changes made inside guests through the QEMU guest agent: files written and programs run that change the guest.', labelNames: ['operation'], registers: [registry] }),
+};

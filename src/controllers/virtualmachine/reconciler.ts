@@ -4,7 +4,8 @@
 // connection -> read the VM -> finish an interrupted change -> plan the media (ISOs, cloud-init,
 // boot order) -> safe mode or apply (recorded in status.operation first; digest conflict
 // re-plans; failure rolls back what took effect) -> cloud-init content (written only when its
-// hash changes) -> pending changes -> power -> status once.
+// hash changes) -> pending changes -> power -> in-guest steps through the guest agent
+// (guest-phase.ts) -> status once.
 import { randomUUID } from 'node:crypto';
 import type { Condition } from '../../api/v1alpha1/common.js';
 import type { IsoAttachment } from '../../api/v1alpha1/iso-attachment.js';
@@ -32,6 +33,7 @@ import { ensureVmCreated } from './create.js';
 import { reconcileDisks } from './disks.js';
 import { bootMediaCondition } from './boot-media.js';
 import { powerTaskRecord, powerTaskState } from './power-task.js';
+import { guestPhaseWanted, runGuestPhase } from './guest-phase.js';
 
 const RETRY_MS = 30_000;
 const RESYNC_MS = 5 * 60_000;
@@ -191,6 +193,12 @@ export class VirtualMachineReconciler implements Reconciler {
       if (spec.data.powerState === 'Stopped' && observed.power === 'Running') await this.power(pass, driver, ref, 'shutdown', 'spec.powerState is Stopped', ctx);
     }
     if (pass.fields.powerTask) requeueAfterMs = Math.min(requeueAfterMs, RETRY_MS / 15);
+    if (!safeMode && !deleting && guestPhaseWanted(spec.data, vm.status)) {
+      const guest = await runGuestPhase({ store: this.store, vm: pass.vm, spec: spec.data, driver, ref, observed, hypervisorType: connection.hypervisor.spec.type, where, onSourceChange: this.secretListeners.for(keyOf(vm)), ctx });
+      pass.updates.push(...guest.updates);
+      pass.fields.guest = guest.guest;
+      requeueAfterMs = Math.min(requeueAfterMs, guest.requeueAfterMs ?? requeueAfterMs);
+    }
     return this.finish(pass, requeueAfterMs);
   }
 

@@ -11,7 +11,9 @@ import {
   DriverError, type ApplyOutcome, type CloudInitWriteOutcome, type DiskInfo, type HypervisorDriver, type HypervisorInventory, type PowerAction, type TaskStatus, type VmCreateRequest, type VmRef,
 } from '../driver.js';
 import { planDomainCreate } from './create-domain.js';
+import type { GuestAgent } from '../guest-agent.js';
 import { DomainXml, type Power } from './domain-xml.js';
+import { LibvirtGuestAgent } from './guest-agent.js';
 import { noCloudSeedFromContent } from './nocloud-content.js';
 import { buildNoCloudSeedIso, seedVolumeName, uploadNoCloudSeed } from './nocloud-seed.js';
 import { LibvirtClient } from './rpc/client.js';
@@ -89,6 +91,11 @@ export class LibvirtDriver implements HypervisorDriver {
     } catch (err) {
       throw driverError(`reading the inventory of ${this.options.uri}`, err);
     }
+  }
+
+  guestAgent(ref: VmRef): GuestAgent {
+    if (!ref.domainName) throw new DriverError('InvalidRef', 'a libvirt VM is named by spec.libvirt.domainName');
+    return new LibvirtGuestAgent(this.client, ref.domainName);
   }
 
   private async lookup(ref: VmRef, signal: AbortSignal): Promise<DomainRef | undefined> {

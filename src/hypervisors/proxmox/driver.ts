@@ -10,7 +10,9 @@ import {
   type IsoVolumeInfo, type PowerAction, type TaskStatus, type VmCreateRequest, type VmRef,
 } from '../driver.js';
 import { pveCloneParams, pveCreateParams, PVE_CREATE_DEFAULTS } from './create-params.js';
+import type { GuestAgent } from '../guest-agent.js';
 import type { ProxmoxClient } from './client/api.js';
+import { ProxmoxGuestAgent } from './guest-agent.js';
 import { createProxmoxClient } from './client/create.js';
 import { PveApiError } from './client/errors.js';
 import type { PendingItem, StorageContentItem, VmListItem } from './client/types.js';
@@ -51,6 +53,11 @@ export class ProxmoxDriver implements HypervisorDriver {
   private readonly imageListings = new Map<string, { at: number; images: Promise<Map<string, StorageContentItem>> }>();
 
   constructor(readonly client: ProxmoxClient, private readonly options: ProxmoxDriverOptions = { isoStorage: 'local' }) {}
+
+  guestAgent(ref: VmRef): GuestAgent {
+    if (!ref.node || ref.vmid === undefined) throw new DriverError('InvalidRef', 'a Proxmox VM is named by spec.proxmox.node and spec.proxmox.vmid');
+    return new ProxmoxGuestAgent(this.client.node(ref.node).qemu(ref.vmid).agent);
+  }
 
   async inventory(signal: AbortSignal): Promise<HypervisorInventory> {
     const version = await this.client.version({ signal });

@@ -6,7 +6,7 @@ import { PveProtocolError } from './errors.js';
 import { KeyedSerializer, NodeTaskLimiter } from './limits.js';
 import { apiPath, type CallOptions, type Params, type PveTransport } from './transport.js';
 import type {
-  DownloadUrlParams, NodeItem, PendingItem, StorageContentItem, StorageItem, TaskLogLine, TaskStatusReply,
+  AgentExecReply, AgentExecStatus, AgentInterface, DownloadUrlParams, NodeItem, PendingItem, StorageContentItem, StorageItem, TaskLogLine, TaskStatusReply,
   VersionReply, VmConfig, VmListItem, VmStatus,
 } from './types.js';
 import { isUpid, parseUpid } from './upid.js';
@@ -126,10 +126,12 @@ export class StorageApi {
 export class QemuApi {
   readonly config: QemuConfigApi;
   readonly status: QemuStatusApi;
+  readonly agent: QemuAgentApi;
 
   constructor(private readonly client: ProxmoxClient, readonly node: string, readonly vmid: number) {
     this.config = new QemuConfigApi(client, node, vmid);
     this.status = new QemuStatusApi(client, node, vmid);
+    this.agent = new QemuAgentApi(client, node, vmid);
   }
 
   pending(opts?: CallOptions): Promise<PendingItem[]> {
@@ -206,6 +208,37 @@ export class QemuStatusApi {
   private action(action: string, params: Params, opts?: CallOptions): Promise<string> {
     return this.client.startTask(this.node, vmKey(this.vmid), opts, () =>
       this.client.transport.post(`${apiPath`/nodes/${this.node}/qemu/${this.vmid}/status`}/${action}`, params, opts));
+  }
+}
+
+/** The guest agent through PVE (synchronous calls; PVE pings the agent before each). */
+export class QemuAgentApi {
+  constructor(private readonly client: ProxmoxClient, readonly node: string, readonly vmid: number) {}
+
+  ping(opts?: CallOptions): Promise<{ result: unknown }> {
+    return this.client.transport.post(`${this.base()}/ping`, {}, opts);
+  }
+
+  /** Starts a program; PVE answers {pid} without the result wrapper. */
+  exec(command: string[], inputData: string | undefined, opts?: CallOptions): Promise<AgentExecReply> {
+    return this.client.transport.post(`${this.base()}/exec`, { command, 'input-data': inputData }, opts);
+  }
+
+  execStatus(pid: number, opts?: CallOptions): Promise<AgentExecStatus> {
+    return this.client.transport.get(`${this.base()}/exec-status`, { pid }, opts);
+  }
+
+  /** content is sent already base64-encoded (encode=0), so any bytes survive the form encoding. */
+  fileWrite(file: string, base64: string, opts?: CallOptions): Promise<null> {
+    return this.client.transport.post(`${this.base()}/file-write`, { file, content: base64, encode: false }, opts);
+  }
+
+  networkGetInterfaces(opts?: CallOptions): Promise<{ result: AgentInterface[] }> {
+    return this.client.transport.get(`${this.base()}/network-get-interfaces`, {}, opts);
+  }
+
+  private base(): string {
+    return apiPath`/nodes/${this.node}/qemu/${this.vmid}/agent`;
   }
 }
 

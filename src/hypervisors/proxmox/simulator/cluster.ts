@@ -2,6 +2,7 @@
 // volumes, VMs (config, [PENDING] section, power, lock) and tasks (UPID, status, log).
 import { createHash, randomBytes } from 'node:crypto';
 import { formatUpid } from '../client/upid.js';
+import type { SimGuest } from './guest.js';
 
 /** A handler error, carried to the HTTP layer in PVE's envelope. */
 export class SimError extends Error {
@@ -47,6 +48,8 @@ export interface SimVm {
   pendingDelete: Map<string, 1 | 2>;
   running: boolean;
   startedAt?: number;
+  /** What runs inside, behind the guest agent (tests attach one). */
+  guest?: SimGuest;
 }
 
 export interface SimTask {

@@ -12,6 +12,7 @@ import { SimAuth } from './auth.js';
 import { selfSignedCertificate, type SelfSignedCertificate } from './certificate.js';
 import { paramError, SimCluster, SimError, type SimVm } from './cluster.js';
 import { Faults } from './faults.js';
+import { SimExecNotFound, type SimGuest } from './guest.js';
 import { PveSchema, validateParams, validateReturn, type Route } from './schema.js';
 import { applyConfigUpdate, applyPending, precheckConfigUpdate, type ConfigRequest } from './vm-config.js';
 import { simCloneVm, simCreateVm } from './create.js';
@@ -282,6 +283,53 @@ export class PveSimulator {
     this.on('POST', '/nodes/{node}/qemu/{vmid}/clone', (call) => simCloneVm(c, call.params, {
       user: taskUser(call), durationMs: this.faults.taskDurationMs, failure: this.faults.takeTaskFailure('qmclone'),
     }).upid);
+
+    // The guest agent (QS:src/PVE/API2/Qemu/Agent.pm): synchronous, after assert_agent_available.
+    const agentOf = (p: Record<string, unknown>): SimGuest => {
+      const vm = vmOf(p);
+      const config = c.effectiveConfig(vm);
+      if (config.agent === undefined) throw new SimError(500, 'No QEMU guest agent configured\n');
+      if (!vm.running) throw new SimError(500, `VM ${vm.vmid} is not running\n`);
+      // agent: 0 passes the check above, but without the virtio-serial port the ping times out.
+      const enabled = !/^(0|enabled=0)(,|$)|(^|,)enabled=0(,|$)/.test(config.agent);
+      const guest = vm.guest;
+      if (!enabled || !guest || !guest.agentRunning || Date.now() - (vm.startedAt ?? 0) < guest.agentStartDelayMs) throw new SimError(500, 'QEMU guest agent is not running\n');
+      return guest;
+    };
+    const agentCall = <T>(call: () => T): T => {
+      try {
+        return call();
+      } catch (err) {
+        if (err instanceof SimExecNotFound) throw new SimError(500, `Agent error: ${err.message}\n`);
+        throw err;
+      }
+    };
+    this.on('POST', '/nodes/{node}/qemu/{vmid}/agent/ping', ({ params }) => { agentOf(params); return { result: {} }; });
+    this.on('GET', '/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces', ({ params }) => ({
+      result: agentOf(params).interfaces.map((i) => ({
+        name: i.name, 'hardware-address': i.mac,
+        'ip-addresses': i.ipv4 ? [{ 'ip-address': i.ipv4, 'ip-address-type': 'ipv4', prefix: 24 }] : [],
+        statistics: { 'rx-bytes': 0, 'tx-bytes': 0, 'rx-packets': 0, 'tx-packets': 0, 'rx-errs': 0, 'tx-errs': 0, 'rx-dropped': 0, 'tx-dropped': 0 },
+      })),
+    }));
+    this.on('POST', '/nodes/{node}/qemu/{vmid}/agent/exec', ({ params }) => {
+      const guest = agentOf(params);
+      const command = params.command as string[] | undefined;
+      if (!command?.length && params['input-data'] === undefined) throw new SimError(500, 'command or input-data (or both) required\n');
+      return { pid: agentCall(() => guest.start(command ?? [], params['input-data'] as string | undefined)) };
+    });
+    this.on('GET', '/nodes/{node}/qemu/{vmid}/agent/exec-status', ({ params }) => {
+      const result = agentOf(params).status(params.pid as number);
+      if (!result) throw new SimError(500, `Agent error: Invalid parameter 'pid'\n`);
+      return { exited: 1, exitcode: result.exitcode, ...(result.out ? { 'out-data': result.out } : {}), ...(result.err ? { 'err-data': result.err } : {}) };
+    });
+    this.on('POST', '/nodes/{node}/qemu/{vmid}/agent/file-write', ({ params }) => {
+      const guest = agentOf(params);
+      const raw = params.content as string;
+      const content = params.encode === 0 ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+      agentCall(() => guest.writeFile(params.file as string, content));
+      return null;
+    });
   }
 
   private power(vm: SimVm, action: 'start' | 'stop' | 'shutdown' | 'reboot', log: (line: string) => void): void {
