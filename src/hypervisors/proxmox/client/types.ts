@@ -84,3 +84,12 @@ export interface DownloadUrlParams {
   'checksum-algorithm'?: 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
   'verify-certificates'?: boolean;
 }
+
+/** GET /nodes/{node}/qemu/{vmid}/snapshot: one snapshot, or name "current" for the running state. */
+export interface SnapshotItem {
+  name: string;
+  description: string;
+  parent?: string;
+  snaptime?: number;
+  vmstate?: number;
+}
