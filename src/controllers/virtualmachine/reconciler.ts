@@ -24,7 +24,10 @@ import { describeStep, rollbackSteps } from '../../planning/steps.js';
 import type { ResourceStore } from '../../store/store.js';
 import { connectToHypervisor, SecretListeners } from '../hypervisor/connection.js';
 import { FORCE_DELETE_ANNOTATION } from '../hypervisor/status.js';
-import { desiredMedia, installStatus, networkBootActive, observedStatus, readyCondition, relocationNeedingPowerOff, restartRequiredCondition, stepsInEffect } from './status.js';
+import { AfterInstall } from './after-install.js';
+import { decideInstall, installSignals, localBootAfterInstall } from './install.js';
+import { Teardown } from './teardown.js';
+import { desiredMedia, networkBootActive, observedStatus, readyCondition, relocationNeedingPowerOff, restartRequiredCondition, stepsInEffect } from './status.js';
 import { ASSIGNMENT_VM_INDEX } from '../../boot/indexes.js';
 import type { NodeBootAssignment } from '../../api/v1alpha1/node-boot-assignment.js';
 import { VM_INDEX } from './watches.js';
@@ -43,9 +46,14 @@ export class VirtualMachineReconciler implements Reconciler {
     private readonly store: ResourceStore,
     private readonly drivers: DriverPool,
     private readonly enqueue: (key: string) => void,
-  ) {}
+  ) {
+    this.afterInstall = new AfterInstall(store);
+    this.teardown = new Teardown(store);
+  }
 
   private readonly secretListeners = new SecretListeners((key) => this.enqueue(key));
+  private readonly afterInstall: AfterInstall;
+  private readonly teardown: Teardown;
 
   async reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const vm = this.store.get<VirtualMachine>('VirtualMachine', `${key.namespace}/${key.name}`);
@@ -95,6 +103,9 @@ export class VirtualMachineReconciler implements Reconciler {
       pass.updates.push({ type: 'VmFound', status: 'Unknown', reason: codeOf(err, 'Unreachable'), message: `Could not read ${where}: ${errorMessage(err)}` });
       return this.finish(pass, RETRY_MS);
     }
+    const retiring = deleting ? undefined : await this.teardown.run(pass.vm, spec.data, driver, ref, observed, ctx.signal);
+    if (retiring) pass.updates.push(...retiring.updates);
+    if (retiring?.retire) return this.finish(pass, retiring.requeueAfterMs ?? RESYNC_MS);
     if (!observed) {
       if (deleting) {
         await this.store.removeFinalizer('VirtualMachine', vm);
@@ -113,13 +124,12 @@ export class VirtualMachineReconciler implements Reconciler {
       pass.fields.operation = undefined;
     }
 
-    const install = installStatus(desiredVm, metaTime());
-    pass.fields.install = install;
-    if (install?.state === 'Installed' && vm.status?.install?.state !== 'Installed') {
-      this.store.recordEvent(vm, 'Normal', 'Installed', 'Install', 'The install is marked complete (spec.install.markedInstalled).');
-    }
     const assignments = this.store.byIndex<NodeBootAssignment>('NodeBootAssignment', ASSIGNMENT_VM_INDEX, keyOf(vm));
-    const desired = desiredMedia({ ...desiredVm, status: { ...desiredVm.status, install } }, attachments, networkBootActive(assignments));
+    const installing = decideInstall(spec.data.install, vm.status?.install, installSignals(desiredVm, observed, attachments, assignments, new Date()));
+    const install = installing?.install;
+    pass.fields.install = install;
+    if (installing) pass.updates.push(installing.condition);
+    const desired = desiredMedia({ ...desiredVm, status: { ...desiredVm.status, install } }, attachments, networkBootActive(assignments) && !localBootAfterInstall(spec.data, install));
     let plan: Plan;
     try {
       plan = planMedia(observed, desired);
@@ -170,6 +180,14 @@ export class VirtualMachineReconciler implements Reconciler {
       const retry = await this.writeCloudInit(pass, driver, ref, observed, spec.data.cloudInit, ctx);
       if (retry) requeueAfterMs = Math.min(requeueAfterMs, RETRY_MS);
     }
+
+    if (install?.state === 'Installed' && mediaInPlace && !safeMode && !deleting) {
+      const after = await this.afterInstall.run(pass.vm, spec.data, assignments, driver, ref, ctx.signal);
+      pass.updates.push(...after.updates);
+      if (after.snapshots) pass.fields.snapshots = after.snapshots;
+      requeueAfterMs = Math.min(requeueAfterMs, after.requeueAfterMs ?? requeueAfterMs);
+    }
+    if (installing?.requeueAfterMs !== undefined) requeueAfterMs = Math.min(requeueAfterMs, installing.requeueAfterMs);
 
     Object.assign(pass.fields, observedStatus(observed));
     pass.updates.push(restartRequiredCondition(observed));

@@ -16,20 +16,6 @@ export function isEjected(iso: IsoAttachment, vm: VirtualMachine): boolean {
     && vm.spec.install?.afterInstall?.ejectInstallerIsos !== false;
 }
 
-/**
- * The install lifecycle as far as this controller decides it: a person marks it done
- * (spec.install.markedInstalled); until then a VM with spec.install is Installing.
- */
-export function installStatus(vm: VirtualMachine, now: string): VirtualMachineStatus['install'] {
-  if (!vm.spec.install) return undefined;
-  const previous = vm.status?.install;
-  const startedAt = previous?.startedAt ?? now;
-  if (vm.spec.install.markedInstalled) {
-    return previous?.state === 'Installed' ? previous : { state: 'Installed', startedAt, completedAt: now, completedBy: 'mark' };
-  }
-  return previous?.state === 'Installing' ? previous : { state: 'Installing', startedAt };
-}
-
 /** The ISO is on storage (a named volume that exists, or a verified download). */
 export function sourceReady(iso: IsoAttachment): boolean {
   return iso.status?.volume !== undefined && iso.status.conditions?.find((c) => c.type === 'SourceReady')?.status === 'True';
