@@ -27,11 +27,11 @@ describe('decideInstall', () => {
     expect(decideInstall(iso(), undefined, signals({ power: 'Stopped' }))!.condition.message).toContain('the VM to run');
   });
 
-  it('starts Installing with the start time and comes back at the timeout', () => {
+  it('starts Installing with the start time and keeps looking for a signal', () => {
     const d = decideInstall(iso({ timeoutSeconds: 900 }), { state: 'NotInstalled' }, signals())!;
     expect(d.install).toEqual({ state: 'Installing', startedAt: '2026-11-22T08:00:00Z', progressPercent: 10 });
     expect(d.condition.reason).toBe('Installing');
-    expect(d.requeueAfterMs).toBe(900_000);
+    expect(d.requeueAfterMs).toBe(10_000);
   });
 
   it.each([
@@ -65,8 +65,9 @@ describe('decideInstall', () => {
     expect(decideInstall(iso({ markedInstalled: true }), d.install, signals({ now: at(800) }))!.install).toMatchObject({ state: 'Installed', completedBy: 'mark' });
   });
 
-  it('counts down to the timeout while installing', () => {
-    expect(decideInstall(iso({ timeoutSeconds: 600 }), installing, signals({ now: at(450) }))!.requeueAfterMs).toBe(150_000);
+  it('comes back at the timeout when it is nearer than the next look', () => {
+    expect(decideInstall(iso({ timeoutSeconds: 600 }), installing, signals({ now: at(450) }))!.requeueAfterMs).toBe(10_000);
+    expect(decideInstall(iso({ timeoutSeconds: 600 }), installing, signals({ now: at(596) }))!.requeueAfterMs).toBe(4_000);
   });
 
   it('reports the installer booting from the network as half way', () => {
@@ -115,6 +116,7 @@ describe('install signals', () => {
   it('sees the installer in place only when its volume is in a CD-ROM drive (ISO) or an enabled assignment names the VM (network)', () => {
     expect(installSignals(vm(iso()), observed('local:iso/d.iso'), [installer('local:iso/d.iso')], [], T0).installerInPlace).toBe(true);
     expect(installSignals(vm(iso()), observed(), [installer('local:iso/d.iso')], [], T0).installerInPlace).toBe(false);
+    expect(installSignals(vm(iso()), { ...observed('local:iso/d.iso'), pending: ['ide2'] }, [installer('local:iso/d.iso')], [], T0).installerInPlace).toBe(false);
     expect(installSignals(vm(iso()), observed('local:iso/v.iso'), [installer('local:iso/v.iso', 'drivers')], [], T0).installerInPlace).toBe(false);
     expect(installSignals(vm(net()), observed(), [], [nba()], T0).installerInPlace).toBe(true);
     expect(installSignals(vm(net()), observed(), [], [nba(undefined, 'Disabled')], T0).installerInPlace).toBe(false);

@@ -33,6 +33,12 @@ export interface InstallDecision {
   requeueAfterMs?: number;
 }
 
+/**
+ * Power-offs and boot answers do not all wake the VM's reconcile (a Proxmox VM stopping has no
+ * watch), so an install that has not ended is looked at this often.
+ */
+const INSTALL_POLL_MS = 10_000;
+
 /** Coarse milestones, the only progress bootplane can know without asking the installer. */
 const PROGRESS = { notInstalled: 0, installing: 10, installerBooted: 50, installed: 100 } as const;
 
@@ -72,12 +78,13 @@ export function decideInstall(spec: InstallSpec | undefined, previous: InstallSt
       return {
         install: { state: 'NotInstalled', progressPercent: PROGRESS.notInstalled },
         condition: { type: 'Installed', status: 'False', reason: 'NotStarted', message: `The install starts once there is ${waitingFor}.` },
+        requeueAfterMs: INSTALL_POLL_MS,
       };
     }
     const install: InstallStatus = { state: 'Installing', startedAt: now, progressPercent: PROGRESS.installing };
     return {
       install, condition: installingCondition(spec),
-      requeueAfterMs: spec.timeoutSeconds * 1000,
+      requeueAfterMs: Math.min(INSTALL_POLL_MS, spec.timeoutSeconds * 1000),
     };
   }
 
@@ -108,7 +115,7 @@ export function decideInstall(spec: InstallSpec | undefined, previous: InstallSt
   }
   const booted = spec.source === 'network' && since(s.installerServedAt);
   const install: InstallStatus = { ...previous, startedAt, progressPercent: booted ? PROGRESS.installerBooted : previous.progressPercent ?? PROGRESS.installing };
-  return { install, condition: installingCondition(spec), requeueAfterMs: limitMs - elapsedMs };
+  return { install, condition: installingCondition(spec), requeueAfterMs: Math.min(INSTALL_POLL_MS, limitMs - elapsedMs) };
 }
 
 function installingCondition(spec: InstallSpec): ConditionUpdate {
@@ -151,7 +158,9 @@ export function localBootAfterInstall(spec: VirtualMachineSpec, install: Install
 export function installSignals(
   vm: VirtualMachine, observed: ObservedVm, attachments: readonly IsoAttachment[], assignments: readonly NodeBootAssignment[], now: Date,
 ): InstallSignals {
-  const inCdrom = new Set(observed.devices.filter((d) => d.kind === 'cdrom' && d.volume).map((d) => d.volume));
+  // A medium the hypervisor holds as pending (an IDE CD-ROM added to a running PVE VM) is not in the drive yet.
+  const pending = new Set(observed.pending ?? []);
+  const inCdrom = new Set(observed.devices.filter((d) => d.kind === 'cdrom' && d.volume && !pending.has(d.slot)).map((d) => d.volume));
   const installerInPlace = vm.spec.install?.source === 'network'
     ? assignments.some((a) => !a.metadata.deletionTimestamp && (a.spec.state ?? 'Enabled') === 'Enabled')
     : attachments.some((a) => a.spec.purpose === 'installer' && a.status?.volume !== undefined && inCdrom.has(a.status.volume));
