@@ -77,6 +77,8 @@ describe('VM status', () => {
     expect(readyCondition([c('HypervisorReady', 'True'), c('VmFound', 'True'), c('MediaConfigured', 'True'), c('RestartRequired', 'False')]).status).toBe('True');
     expect(readyCondition([c('HypervisorReady', 'True'), c('VmFound', 'True'), c('MediaConfigured', 'False', 'PlanRefused')])).toMatchObject({ status: 'False', reason: 'PlanRefused' });
     expect(readyCondition([c('VmFound', 'True'), c('MediaConfigured', 'True'), c('RestartRequired', 'True')]).reason).toBe('RestartRequired');
+    expect(readyCondition([c('VmFound', 'True'), c('MediaConfigured', 'True'), c('Installed', 'False', 'Installing')])).toMatchObject({ status: 'False', reason: 'Installing' });
+    expect(readyCondition([c('VmFound', 'True'), c('MediaConfigured', 'True'), c('Installed', 'True', 'BootedFromDisk')]).status).toBe('True');
   });
 });
 

@@ -109,9 +109,13 @@ export function restartRequiredCondition(observed: ObservedVm): ConditionUpdate 
   return { type: 'RestartRequired', status: 'False', reason: 'NoPendingChanges', message: 'Every change is active.' };
 }
 
-/** Ready: the VM is found, its media and boot order match the spec, and nothing waits for a restart. */
+/**
+ * Ready: the VM is found, its media and boot order match the spec, it is installed (when the spec
+ * has an install), and nothing waits for a restart. A VM still installing is not ready: that is
+ * what spec.teardown of another VM counts on.
+ */
 export function readyCondition(conditions: readonly Condition[]): ConditionUpdate {
-  for (const type of ['HypervisorReady', 'VmFound', 'MediaConfigured', 'CloudInitConfigured']) {
+  for (const type of ['HypervisorReady', 'VmFound', 'MediaConfigured', 'CloudInitConfigured', 'Installed']) {
     const c = conditions.find((x) => x.type === type);
     if (c && c.status !== 'True') return { type: 'Ready', status: c.status === 'Unknown' ? 'Unknown' : 'False', reason: c.reason, message: c.message };
   }
