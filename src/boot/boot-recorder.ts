@@ -15,6 +15,8 @@ export interface ObservedBoot {
   scriptHash: string;
   firmware?: string;
   arch?: string;
+  /** What the machine was sent; unset means the profile's script. */
+  answer?: 'profile' | 'localBoot';
   /** The bootOnceEpoch this boot used up, for boot-once assignments. */
   consumedEpoch?: number;
 }
@@ -124,7 +126,7 @@ export class BootRecorder {
     const base = Math.max(current.status?.bootCount ?? 0, this.written.get(key) ?? 0);
     const status: NodeBootAssignmentStatus = {
       ...(current.status ?? {}),
-      lastBoot: { time: new Date(entry.last.timeMs).toISOString(), clientIP: entry.last.clientIP, scriptHash: entry.last.scriptHash, firmware: entry.last.firmware, arch: entry.last.arch },
+      lastBoot: { time: new Date(entry.last.timeMs).toISOString(), clientIP: entry.last.clientIP, scriptHash: entry.last.scriptHash, firmware: entry.last.firmware, arch: entry.last.arch, ...(entry.last.answer ? { answer: entry.last.answer } : {}) },
       bootCount: base + entry.boots,
     };
     if (entry.consumedEpoch !== undefined) status.bootOnceConsumedEpoch = entry.consumedEpoch;

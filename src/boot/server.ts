@@ -13,7 +13,7 @@ import { bootMetrics } from '../observability/metrics.js';
 import type { ResourceStore } from '../store/store.js';
 import { AssetError, localAsset, parseRange, type AssetCache, type AssetFile } from './assets.js';
 import type { BootRecorder } from './boot-recorder.js';
-import { decideBoot, renderFor, type BootAnswer, type MachineFacts } from './decide.js';
+import { decideBoot, renderFor, scriptHash, type BootAnswer, type MachineFacts } from './decide.js';
 import type { CidrAllowlist, ClientRateLimiter, ConcurrencyCap } from './guard.js';
 import { firmwareOf, normalizeMac, normalizeUuid, type Firmware } from './identity.js';
 import { ASSIGNMENT_MAC_INDEX, ASSIGNMENT_UUID_INDEX, PROFILE_NAME_INDEX, PUBLIC_PROFILE_INDEX } from './indexes.js';
@@ -243,6 +243,12 @@ export class BootServer {
         return this.send(ex, 200, answer.bytes ?? answer.script);
       }
       case 'localBoot':
+        // Recorded too: a machine sent to its disk after its one boot is how a network install
+        // is seen to have handed over to the installed system.
+        this.o.recorder.record(assignment!, {
+          timeMs: Date.now(), clientIP: ex.clientIP, scriptHash: answer.script === undefined ? '' : scriptHash(answer.script),
+          firmware: query.platform || undefined, arch: query.arch || undefined, answer: 'localBoot',
+        });
         if (answer.script === undefined) throw new BadRequest(404, 'this machine has used its one network boot; boot it from its disk');
         return this.send(ex, 200, answer.bytes ?? answer.script);
       case 'fallback':

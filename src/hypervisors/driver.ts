@@ -127,6 +127,21 @@ export interface HypervisorDriver {
   taskProgress?(task: string, signal: AbortSignal): Promise<number | undefined>;
   /** The VM's QEMU guest agent (calls fail with GuestAgentError when it is not there). */
   guestAgent?(ref: VmRef): GuestAgent;
+  /** Names of the VM's snapshots (not PVE's "current" pseudo-entry). */
+  listSnapshots?(ref: VmRef, signal: AbortSignal): Promise<string[]>;
+  /**
+   * Takes a snapshot named `name` (disks, and memory on a running VM where the hypervisor saves
+   * it). Proxmox returns the task to poll; libvirt completes in the call. An existing snapshot
+   * with that name is refused by the hypervisor: call listSnapshots first.
+   */
+  createSnapshot?(ref: VmRef, name: string, description: string, signal: AbortSignal): Promise<{ task?: string }>;
+  /**
+   * Removes a VM from the hypervisor, with the disks it owns (Proxmox: its vm-<id>-* volumes;
+   * libvirt: the volumes named after the domain; keptVolumes names what a disk pointed at and
+   * stays). Proxmox refuses a running VM (code VmRunning): stop it first. Only called when a
+   * spec declares it (spec.teardown.action: Delete).
+   */
+  deleteVm?(ref: VmRef, signal: AbortSignal): Promise<{ task?: string; keptVolumes?: string[] }>;
   close(): Promise<void>;
 }
 

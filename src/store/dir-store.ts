@@ -284,6 +284,11 @@ export class DirStore implements ResourceStore {
     };
   }
 
+  /** The manifest file an object was read from (for tools that edit the site, such as bootplane migrate). */
+  manifestFile(kind: string, obj: KubeObject): string | undefined {
+    return this.fileOf.get(objectId(kind, obj));
+  }
+
   readRecord(kind: string, obj: { metadata: { name: string; namespace?: string } }): ObjectRecord | undefined {
     const path = recordPath(this.dir, kind, obj);
     if (!existsSync(path)) return undefined;

@@ -43,6 +43,7 @@ export const NodeBootAssignmentStatus = z
         scriptHash: z.string().max(64).describe('SHA-256 of the script served.'),
         firmware: z.string().max(16).optional().describe('Firmware the machine reported (pcbios, efi).'),
         arch: z.string().max(16).optional().describe('Architecture the machine reported.'),
+        answer: z.enum(['profile', 'localBoot']).optional().describe('What the machine was sent: the profile\'s script, or local boot (a boot-once assignment whose one boot is used). A local-boot answer after an install ends a network install (VirtualMachine spec.install.detectCompletion diskBoot).'),
       })
       .optional()
       .describe('The last boot seen.'),

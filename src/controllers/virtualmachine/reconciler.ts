@@ -25,7 +25,10 @@ import { describeStep, rollbackSteps } from '../../planning/steps.js';
 import type { ResourceStore } from '../../store/store.js';
 import { connectToHypervisor, SecretListeners } from '../hypervisor/connection.js';
 import { FORCE_DELETE_ANNOTATION } from '../hypervisor/status.js';
-import { desiredMedia, installStatus, networkBootActive, observedStatus, readyCondition, relocationNeedingPowerOff, restartRequiredCondition, stepsInEffect } from './status.js';
+import { AfterInstall } from './after-install.js';
+import { decideInstall, installSignals, localBootAfterInstall } from './install.js';
+import { Teardown } from './teardown.js';
+import { desiredMedia, networkBootActive, observedStatus, readyCondition, relocationNeedingPowerOff, restartRequiredCondition, stepsInEffect } from './status.js';
 import { ASSIGNMENT_VM_INDEX } from '../../boot/indexes.js';
 import type { NodeBootAssignment } from '../../api/v1alpha1/node-boot-assignment.js';
 import { VM_INDEX } from './watches.js';
@@ -49,9 +52,14 @@ export class VirtualMachineReconciler implements Reconciler {
     private readonly store: ResourceStore,
     private readonly drivers: DriverPool,
     private readonly enqueue: (key: string) => void,
-  ) {}
+  ) {
+    this.afterInstall = new AfterInstall(store);
+    this.teardown = new Teardown(store);
+  }
 
   private readonly secretListeners = new SecretListeners((key) => this.enqueue(key));
+  private readonly afterInstall: AfterInstall;
+  private readonly teardown: Teardown;
 
   async reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const vm = this.store.get<VirtualMachine>('VirtualMachine', `${key.namespace}/${key.name}`);
@@ -105,6 +113,9 @@ export class VirtualMachineReconciler implements Reconciler {
       await this.store.removeFinalizer('VirtualMachine', vm);
       return;
     }
+    const retiring = deleting ? undefined : await this.teardown.run(pass.vm, spec.data, driver, ref, observed, ctx.signal);
+    if (retiring) pass.updates.push(...retiring.updates);
+    if (retiring?.retire) return this.finish(pass, retiring.requeueAfterMs ?? RESYNC_MS);
     if (!observed || spec.data.source !== 'adopt') {
       const recordOperation = async (operation: VirtualMachineStatus['operation']) => { pass.vm = { ...pass.vm, status: await this.writeStatus(pass.vm, [], { operation }) }; };
       const created = await ensureVmCreated(pass, { store: this.store, driver, spec: spec.data, ref, where, safeMode, recordOperation }, observed, ctx);
@@ -121,13 +132,12 @@ export class VirtualMachineReconciler implements Reconciler {
       pass.fields.operation = undefined;
     }
 
-    const install = installStatus(desiredVm, metaTime());
-    pass.fields.install = install;
-    if (install?.state === 'Installed' && vm.status?.install?.state !== 'Installed') {
-      this.store.recordEvent(vm, 'Normal', 'Installed', 'Install', 'The install is marked complete (spec.install.markedInstalled).');
-    }
     const assignments = this.store.byIndex<NodeBootAssignment>('NodeBootAssignment', ASSIGNMENT_VM_INDEX, keyOf(vm));
-    const desired = desiredMedia({ ...desiredVm, status: { ...desiredVm.status, install } }, attachments, networkBootActive(assignments));
+    const installing = decideInstall(spec.data.install, vm.status?.install, installSignals(desiredVm, observed, attachments, assignments, new Date()));
+    const install = installing?.install;
+    pass.fields.install = install;
+    if (installing) pass.updates.push(installing.condition);
+    const desired = desiredMedia({ ...desiredVm, status: { ...desiredVm.status, install } }, attachments, networkBootActive(assignments) && !localBootAfterInstall(spec.data, install));
     let plan: Plan;
     try {
       plan = planMedia(observed, desired);
@@ -179,6 +189,14 @@ export class VirtualMachineReconciler implements Reconciler {
       const retry = await this.writeCloudInit(pass, driver, ref, observed, spec.data.cloudInit, ctx);
       if (retry) requeueAfterMs = Math.min(requeueAfterMs, RETRY_MS);
     }
+
+    if (install?.state === 'Installed' && mediaInPlace && !safeMode && !deleting) {
+      const after = await this.afterInstall.run(pass.vm, spec.data, assignments, driver, ref, ctx.signal);
+      pass.updates.push(...after.updates);
+      if (after.snapshots) pass.fields.snapshots = after.snapshots;
+      requeueAfterMs = Math.min(requeueAfterMs, after.requeueAfterMs ?? requeueAfterMs);
+    }
+    if (installing?.requeueAfterMs !== undefined) requeueAfterMs = Math.min(requeueAfterMs, installing.requeueAfterMs);
 
     Object.assign(pass.fields, observedStatus(observed));
     if (await reconcileDisks(pass, this.store, driver, ref, spec.data, safeMode, ctx)) requeueAfterMs = Math.min(requeueAfterMs, RETRY_MS);

@@ -18,9 +18,9 @@ import { noCloudSeedFromContent } from './nocloud-content.js';
 import { buildNoCloudSeedIso, seedVolumeName, uploadNoCloudSeed } from './nocloud-seed.js';
 import { LibvirtClient } from './rpc/client.js';
 import { LibvirtError } from './rpc/errors.js';
-import { DeviceModifyFlags, DomainXmlFlags, ErrorCode, StoragePoolState } from './rpc/protocol.js';
+import { DeviceModifyFlags, DomainXmlFlags, ErrorCode, StoragePoolState, UndefineFlags } from './rpc/protocol.js';
 import type { DomainRef, VolumeRef } from './rpc/types.js';
-import { attr, child, childElements, parseXml } from './xml-tree.js';
+import { attr, child, childElements, escapeXml, parseXml } from './xml-tree.js';
 
 export interface LibvirtDriverOptions {
   uri: string;
@@ -317,6 +317,64 @@ export class LibvirtDriver implements HypervisorDriver {
     return 'qemu';
   }
 
+  async listSnapshots(ref: VmRef, signal: AbortSignal): Promise<string[]> {
+    const dom = await this.lookup(ref, signal);
+    if (!dom) throw new DriverError('VmNotFound', `domain ${ref.domainName} does not exist`);
+    try {
+      return await this.client.snapshotNames(dom, signal);
+    } catch (err) {
+      throw driverError(`listing the snapshots of ${dom.name}`, err);
+    }
+  }
+
+  /**
+   * An internal snapshot (libvirt's default: disk state inside each qcow2 image, plus memory on
+   * a running domain). libvirt refuses it when a disk is not qcow2; the error says so.
+   */
+  async createSnapshot(ref: VmRef, name: string, description: string, signal: AbortSignal): Promise<{ task?: string }> {
+    const dom = await this.lookup(ref, signal);
+    if (!dom) throw new DriverError('VmNotFound', `domain ${ref.domainName} does not exist`);
+    const xml = `<domainsnapshot><name>${escapeXml(name)}</name><description>${escapeXml(description)}</description></domainsnapshot>`;
+    try {
+      await this.client.snapshotCreateXml(dom, xml, 0, signal);
+      return {};
+    } catch (err) {
+      throw driverError(`taking snapshot ${name} of ${dom.name} (internal snapshots need every disk in qcow2 format)`, err);
+    }
+  }
+
+  /**
+   * Destroys the domain when it runs, undefines it (with its snapshot metadata, managed save and
+   * NVRAM), then deletes the storage volumes it owns: disks and the cloud-init seed whose volume
+   * name starts with the domain's name (<domain>.qcow2, <domain>-data.qcow2, <domain>-cidata.iso).
+   * Anything else a disk points at (shared images, ISOs, files outside a pool) is left and named
+   * in keptVolumes.
+   */
+  async deleteVm(ref: VmRef, signal: AbortSignal): Promise<{ task?: string; keptVolumes?: string[] }> {
+    const dom = await this.lookup(ref, signal);
+    if (!dom) return {};
+    const kept: string[] = [];
+    try {
+      const observed = DomainXml.parse(await this.client.domainXml(dom, DomainXmlFlags.INACTIVE, signal)).observe();
+      if (await this.running(dom, signal)) await this.client.destroyDomain(dom, 0, signal);
+      await this.client.undefineDomain(dom, UndefineFlags.MANAGED_SAVE | UndefineFlags.SNAPSHOTS_METADATA | UndefineFlags.NVRAM, signal);
+      for (const device of observed.devices) {
+        if (!device.volume || device.kind === 'cdrom') continue;
+        const base = device.volume.slice(device.volume.lastIndexOf('/') + 1);
+        if (!ownedByDomain(base, dom.name)) {
+          kept.push(device.volume);
+          continue;
+        }
+        const vol = await this.volumeOf(device.volume, signal).catch(() => undefined);
+        if (vol) await this.client.deleteVolume(vol, signal);
+        else kept.push(device.volume);
+      }
+      return { keptVolumes: kept };
+    } catch (err) {
+      throw driverError(`deleting domain ${dom.name}`, err);
+    }
+  }
+
   taskStatus(): Promise<TaskStatus> {
     return Promise.resolve({ done: true, ok: true, message: 'libvirt operations complete synchronously' });
   }
@@ -343,6 +401,11 @@ export class LibvirtDriver implements HypervisorDriver {
   close(): Promise<void> {
     return this.client.close();
   }
+}
+
+/** A volume the domain owns: named after it (<domain>.ext or <domain>-anything). */
+export function ownedByDomain(volumeName: string, domainName: string): boolean {
+  return volumeName.startsWith(`${domainName}.`) || volumeName.startsWith(`${domainName}-`);
 }
 
 export function libvirtDriverFactory(hv: Hypervisor, credentials: SecretData | undefined): HypervisorDriver {

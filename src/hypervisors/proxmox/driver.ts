@@ -290,6 +290,28 @@ export class ProxmoxDriver implements HypervisorDriver {
     });
   }
 
+  async listSnapshots(ref: VmRef, signal: AbortSignal): Promise<string[]> {
+    const { node, vmid } = vmOf(ref);
+    const items = await this.client.node(node).qemu(vmid).snapshots({ signal });
+    return items.map((s) => s.name).filter((name) => name !== 'current');
+  }
+
+  /** A qmsnapshot task (disks, plus RAM on a running VM so the snapshot resumes where it was). */
+  async createSnapshot(ref: VmRef, name: string, description: string, signal: AbortSignal): Promise<{ task?: string }> {
+    const { node, vmid } = vmOf(ref);
+    const running = (await this.client.node(node).qemu(vmid).status.current({ signal })).status === 'running';
+    const task = await this.client.node(node).qemu(vmid).snapshot({ snapname: name, description, ...(running ? { vmstate: true } : {}) }, { signal });
+    return { task };
+  }
+
+  async deleteVm(ref: VmRef, signal: AbortSignal): Promise<{ task?: string }> {
+    const { node, vmid } = vmOf(ref);
+    this.powerByNode.delete(node);
+    const status = await this.client.node(node).qemu(vmid).status.current({ signal });
+    if (status.status === 'running') throw new DriverError('VmRunning', `VM ${vmid} on ${node} is running; it is stopped before it is deleted`);
+    return { task: await this.client.node(node).qemu(vmid).destroy({ signal }) };
+  }
+
   async findIso(volume: string, ref: VmRef, signal: AbortSignal): Promise<IsoVolumeInfo | undefined> {
     const storage = /^([a-z][a-z0-9\-_.]*[a-z0-9]):iso\/[^/]+$/i.exec(volume)?.[1];
     if (!storage) throw new DriverError('InvalidVolume', `${volume} is not a Proxmox ISO volume ID (<storage>:iso/<file>.iso).`);

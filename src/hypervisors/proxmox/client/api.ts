@@ -6,7 +6,7 @@ import { PveProtocolError } from './errors.js';
 import { KeyedSerializer, NodeTaskLimiter } from './limits.js';
 import { apiPath, type CallOptions, type Params, type PveTransport } from './transport.js';
 import type {
-  AgentExecReply, AgentExecStatus, AgentInterface, DownloadUrlParams, NodeItem, PendingItem, StorageContentItem, StorageItem, TaskLogLine, TaskStatusReply,
+  AgentExecReply, AgentExecStatus, AgentInterface, DownloadUrlParams, NodeItem, PendingItem, SnapshotItem, StorageContentItem, StorageItem, TaskLogLine, TaskStatusReply,
   VersionReply, VmConfig, VmListItem, VmStatus,
 } from './types.js';
 import { isUpid, parseUpid } from './upid.js';
@@ -142,6 +142,23 @@ export class QemuApi {
   clone(params: Params & { newid: string }, opts?: CallOptions): Promise<string> {
     return this.client.startTask(this.node, vmKey(Number(params.newid)), opts, () =>
       this.client.transport.post(apiPath`/nodes/${this.node}/qemu/${this.vmid}/clone`, params, opts));
+  }
+
+  /** The VM's snapshots, with PVE's "current" entry (the running state) among them. */
+  snapshots(opts?: CallOptions): Promise<SnapshotItem[]> {
+    return this.client.transport.get(apiPath`/nodes/${this.node}/qemu/${this.vmid}/snapshot`, {}, opts);
+  }
+
+  /** Starts a `qmsnapshot` task; PVE refuses a name already used inside the task. */
+  snapshot(params: { snapname: string; description?: string; vmstate?: boolean }, opts?: CallOptions): Promise<string> {
+    return this.client.startTask(this.node, vmKey(this.vmid), opts, () =>
+      this.client.transport.post(apiPath`/nodes/${this.node}/qemu/${this.vmid}/snapshot`, { ...params }, opts));
+  }
+
+  /** DELETE the VM: a `qmdestroy` task that frees the volumes the VM owns. PVE refuses a running VM. */
+  destroy(opts?: CallOptions): Promise<string> {
+    return this.client.startTask(this.node, vmKey(this.vmid), opts, () =>
+      this.client.transport.delete(apiPath`/nodes/${this.node}/qemu/${this.vmid}`, {}, opts));
   }
 
   /** Regenerates the cloud-init image (PUT, synchronous; swaps the medium live on a running VM). */

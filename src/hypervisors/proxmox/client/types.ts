@@ -109,3 +109,12 @@ export interface AgentInterface {
   'hardware-address'?: string;
   'ip-addresses'?: { 'ip-address': string; 'ip-address-type': string; prefix?: number }[];
 }
+
+/** GET /nodes/{node}/qemu/{vmid}/snapshot: one snapshot, or name "current" for the running state. */
+export interface SnapshotItem {
+  name: string;
+  description: string;
+  parent?: string;
+  snaptime?: number;
+  vmstate?: number;
+}

@@ -50,6 +50,15 @@ export interface SimVm {
   startedAt?: number;
   /** What runs inside, behind the guest agent (tests attach one). */
   guest?: SimGuest;
+  /** Snapshots by name, oldest first (the config file's [snapname] sections). */
+  snapshots: Map<string, SimSnapshot>;
+}
+
+export interface SimSnapshot {
+  description: string;
+  snaptime: number;
+  vmstate: boolean;
+  parent?: string;
 }
 
 export interface SimTask {
@@ -115,7 +124,7 @@ export class SimCluster {
     const node = vm.node ?? [...this.nodes.keys()][0]!;
     const config: Record<string, string> = {};
     for (const [k, v] of Object.entries(vm.config)) config[k] = String(v);
-    const simVm: SimVm = { vmid: vm.vmid, node, config, pending: {}, pendingDelete: new Map(), running: vm.running ?? false, startedAt: vm.running ? Date.now() : undefined };
+    const simVm: SimVm = { vmid: vm.vmid, node, config, pending: {}, pendingDelete: new Map(), running: vm.running ?? false, startedAt: vm.running ? Date.now() : undefined, snapshots: new Map() };
     this.vms.set(vm.vmid, simVm);
     for (const value of Object.values(config)) {
       const volid = value.split(',')[0]!;
@@ -180,6 +189,22 @@ export class SimCluster {
     const volume: SimVolume = { volid, format: fileFormat, content: 'images', size: sizeBytes, ctime: Math.floor(Date.now() / 1000), vmid };
     storage.volumes.set(volid, volume);
     return volume;
+  }
+
+  /** Volumes a VM owns: allocated for it (vm-<vmid>-disk-N, vm-<vmid>-cloudinit). */
+  ownedVolumes(vmid: number): string[] {
+    return [...this.storages.values()].flatMap((s) => [...s.volumes.values()].filter((v) => v.vmid === vmid && v.content === 'images').map((v) => v.volid));
+  }
+
+  /** has_feature('snapshot'): every disk on a storage that snapshots (lvmthin, or qcow2 files). */
+  canSnapshot(vm: SimVm): boolean {
+    const disks = Object.entries(vm.config)
+      .filter(([k, v]) => /^(ide|sata|scsi|virtio|efidisk|tpmstate)\d+$/.test(k) && !/media=cdrom/.test(v) && !/cloudinit/.test(v) && v !== 'none')
+      .map(([, v]) => v.split(',')[0]!);
+    return disks.every((volid) => {
+      const storage = this.storages.get(volid.split(':')[0]!);
+      return storage?.type === 'lvmthin' || volid.endsWith('.qcow2');
+    });
   }
 
   free(volid: string): void {

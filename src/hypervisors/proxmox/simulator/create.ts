@@ -39,7 +39,7 @@ export function simCreateVm(cluster: SimCluster, params: Record<string, unknown>
   // create_and_lock_config: the id is taken cluster-wide, whichever node holds it.
   const existing = cluster.vms.get(vmid);
   if (existing) throw new SimError(500, `unable to create VM ${vmid} - VM ${vmid} already exists on node '${existing.node}'\n`);
-  const vm: SimVm = { vmid, node, config: { lock: 'create' }, pending: {}, pendingDelete: new Map(), running: false };
+  const vm: SimVm = { vmid, node, config: { lock: 'create' }, pending: {}, pendingDelete: new Map(), running: false, snapshots: new Map() };
   cluster.vms.set(vmid, vm);
 
   return cluster.startTask(node, 'qmcreate', String(vmid), opts.user, opts.durationMs, (log) => {
@@ -88,7 +88,7 @@ export function simCloneVm(cluster: SimCluster, params: Record<string, unknown>,
   if (!full && !template) throw new SimError(500, 'Linked clone feature is not supported for this VM: it is not a template\n');
   if (source.config.lock) throw new SimError(500, `VM is locked (${source.config.lock})\n`);
   if (cluster.vms.has(newid)) throw new SimError(500, `unable to create VM ${newid}: config file already exists\n`);
-  const target: SimVm = { vmid: newid, node: targetNode, config: { lock: 'clone' }, pending: {}, pendingDelete: new Map(), running: false };
+  const target: SimVm = { vmid: newid, node: targetNode, config: { lock: 'clone' }, pending: {}, pendingDelete: new Map(), running: false, snapshots: new Map() };
   cluster.vms.set(newid, target);
   const sourceConfig = cluster.effectiveConfig(source);
 

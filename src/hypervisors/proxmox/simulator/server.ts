@@ -263,6 +263,46 @@ export class PveSimulator {
       return null;
     });
 
+    this.on('GET', '/nodes/{node}/qemu/{vmid}/snapshot', ({ params }) => {
+      const vm = vmOf(params);
+      const names = [...vm.snapshots.keys()];
+      const items: Record<string, unknown>[] = [...vm.snapshots].map(([name, s]) => ({
+        name, description: s.description, snaptime: s.snaptime, ...(s.vmstate ? { vmstate: 1 } : {}), ...(s.parent ? { parent: s.parent } : {}),
+      }));
+      items.push({ name: 'current', description: 'You are here!', ...(names.length ? { parent: names[names.length - 1] } : {}) });
+      return items;
+    });
+    this.on('POST', '/nodes/{node}/qemu/{vmid}/snapshot', (call) => {
+      const vm = vmOf(call.params);
+      const name = call.params.snapname as string;
+      // Reserved names are refused before the fork (Qemu.pm snapshot); the rest runs in the worker.
+      if (name === 'current' || name === 'pending') throw new SimError(500, `unable to use snapshot name '${name}' (reserved name)\n`);
+      return c.startTask(vm.node, 'qmsnapshot', String(vm.vmid), taskUser(call), this.faults.taskDurationMs, (log) => {
+        if (vm.config.lock) throw new SimError(500, `VM is locked (${vm.config.lock})`);
+        if (vm.snapshots.has(name)) throw new SimError(500, `snapshot name '${name}' already used`);
+        if (!c.canSnapshot(vm)) throw new SimError(500, 'snapshot feature is not available');
+        const vmstate = Boolean(call.params.vmstate) && vm.running;
+        if (vmstate) log('saving VM state and RAM using storage \'local\'');
+        const parent = [...vm.snapshots.keys()].pop();
+        vm.snapshots.set(name, { description: (call.params.description as string | undefined) ?? '', snaptime: Math.floor(Date.now() / 1000), vmstate, ...(parent ? { parent } : {}) });
+        log(`snapshotting VM ${vm.vmid} as '${name}'`);
+      }, this.faults.takeTaskFailure('qmsnapshot')).upid;
+    });
+    this.on('DELETE', '/nodes/{node}/qemu/{vmid}', (call) => {
+      const vm = vmOf(call.params);
+      if (vm.running) throw new SimError(500, `VM ${vm.vmid} is running - destroy failed\n`);
+      return c.startTask(vm.node, 'qmdestroy', String(vm.vmid), taskUser(call), this.faults.taskDurationMs, (log) => {
+        if (vm.config.lock) throw new SimError(500, `VM is locked (${vm.config.lock})`);
+        // destroy_vm frees every volume the VM owns (vm-<id>-*), referenced or not with purge;
+        // ISOs and other VMs' volumes stay.
+        for (const volid of c.ownedVolumes(vm.vmid)) {
+          c.free(volid);
+          log(`Removing image: 100% complete...done. (${volid})`);
+        }
+        c.vms.delete(vm.vmid);
+      }, this.faults.takeTaskFailure('qmdestroy')).upid;
+    });
+
     this.on('GET', '/nodes/{node}/qemu/{vmid}/status/current', ({ params }) => {
       const vm = vmOf(params);
       return { ...vmSummary(c.effectiveConfig(vm), vm), qmpstatus: vm.running ? 'running' : 'stopped', ha: { managed: 0 } };
