@@ -15,7 +15,9 @@ packages=(ca-certificates curl openssl git
   # a real NFS server for the guest agent tests (userspace: the kernel server cannot run here)
   nfs-ganesha nfs-ganesha-vfs rpcbind
   # the peer of the assets benchmark
-  nginx-light)
+  nginx-light
+  # UEFI firmware for the UEFI PXE proof (OVMF)
+  ovmf)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,10 +9,11 @@ import type { BootProfile } from '../api/v1alpha1/boot-profile.js';
 import type { NodeBootAssignment } from '../api/v1alpha1/node-boot-assignment.js';
 import { errorMessage } from '../kube/errors.js';
 import { keyOf } from '../kube/object.js';
+import { deltaCell, type DeltaCell, type HistogramCell } from '../observability/metric-cells.js';
 import { bootMetrics } from '../observability/metrics.js';
 import type { ResourceStore } from '../store/store.js';
 import { AssetError, localAsset, parseRange, type AssetCache, type AssetFile } from './assets.js';
-import type { BootRecorder } from './boot-recorder.js';
+import type { BootRecorder, ObservedBoot } from './boot-recorder.js';
 import { decideBoot, renderFor, scriptHash, type BootAnswer, type MachineFacts } from './decide.js';
 import type { CidrAllowlist, ClientRateLimiter, ConcurrencyCap } from './guard.js';
 import { firmwareOf, normalizeMac, normalizeUuid, type Firmware } from './identity.js';
@@ -59,13 +60,47 @@ class BadRequest extends Error {
   }
 }
 
-interface Exchange {
-  req: IncomingMessage;
-  res: ServerResponse;
-  clientIP: string;
-  route: string;
-  /** Facts for the audit line. */
-  audit: Record<string, unknown>;
+/** Facts for a request's audit line; unset fields are left out of the line. */
+class AuditLine {
+  route = 'unknown';
+  code = 0;
+  clientIP = '';
+  ms = 0;
+  mac: string | undefined = undefined;
+  assignment: string | undefined = undefined;
+  answer: string | undefined = undefined;
+  fallback: string | undefined = undefined;
+  parameter: string | undefined = undefined;
+  profile: string | undefined = undefined;
+  asset: string | undefined = undefined;
+  error: string | undefined = undefined;
+}
+
+/** One request on its way through the server (one shape for all, so the hot path stays monomorphic). */
+class Exchange {
+  route = 'unknown';
+  /** Holds a concurrency slot (released when the answer is complete). */
+  acquired = false;
+  readonly audit = new AuditLine();
+
+  constructor(readonly req: IncomingMessage, readonly res: ServerResponse, readonly clientIP: string, readonly started: number) {}
+}
+
+/** Per route: its latency histogram child and its request counters by status code. */
+interface RouteCells {
+  duration: HistogramCell;
+  byCode: Map<number, DeltaCell>;
+}
+
+/** What the script cache keeps per cached assignment object. */
+interface AssignmentEntry {
+  profile: BootProfile;
+  /** namespace/name of the assignment and of its profile, made once per object version. */
+  key: string;
+  profileKey: string;
+  answers: Map<string, CachedAnswer>;
+  /** The last answer and what it was for: a machine asking again skips building the map key. */
+  last?: { firmware: Firmware; serverUrl: string; mac: string | undefined; usedHere: boolean; bucket: number; answer: CachedAnswer };
 }
 
 type Query = Record<string, string>;
@@ -90,15 +125,25 @@ export class BootServer {
    * keying on the object itself drops stale entries without bookkeeping; the inner key holds the
    * rest of what the answer depends on.
    */
-  private readonly scriptCache = new WeakMap<NodeBootAssignment, { profile: BootProfile; answers: Map<string, CachedAnswer> }>();
+  private readonly scriptCache = new WeakMap<NodeBootAssignment, AssignmentEntry>();
   private readonly chainScripts = new Map<string, Buffer>();
   private readonly stats: BootStats = { requests: 0, scripts: {}, bootsByProfile: {}, fallbacks: {}, renderFailures: 0, clientErrors: 0, serverErrors: 0, rejected: {} };
-  private readonly requestCounters = new Map<string, { inc(): void }>();
-  private readonly durations = new Map<string, { observe(v: number): void }>();
-  private readonly scriptCounters = new Map<string, { inc(): void }>();
+  private readonly routeCells = new Map<string, RouteCells>();
+  private readonly scriptCells = new Map<string, DeltaCell>();
+  private readonly inFlight = deltaCell(bootMetrics.inFlight);
+  /** Reused for every boot handed to the recorder (it copies the fields). */
+  private readonly observed: ObservedBoot = { timeMs: 0, clientIP: '', scriptHash: '' };
   private lastHost: { host: string; url: string } | undefined;
+  /**
+   * The audit line's logger. Its fields are this file's own (route, code, client address, MAC,
+   * object keys, our messages), never a Secret's value or a field the redaction paths name, so
+   * it skips the redaction pass, which costs several times the rest of the line.
+   */
+  private readonly audit: Logger;
 
-  constructor(private readonly o: BootServerOptions) {}
+  constructor(private readonly o: BootServerOptions) {
+    this.audit = o.log.child({}, { redact: [] });
+  }
 
   listen(port: number, host: string): Promise<Server> {
     const server = createServer({ maxHeaderSize: 8192, requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => this.handle(req, res));
@@ -123,29 +168,20 @@ export class BootServer {
 
   /** The request handler, exposed for tests and benchmarks that bring their own server. */
   handle(req: IncomingMessage, res: ServerResponse): void {
-    const started = performance.now();
     const clientIP = req.socket.remoteAddress ?? 'unknown';
-    const ex: Exchange = { req, res, clientIP, route: 'unknown', audit: {} };
+    const ex = new Exchange(req, res, clientIP, performance.now());
     this.stats.requests++;
-    let acquired = false;
-    const complete = () => {
-      if (acquired) {
-        this.o.concurrency.release();
-        bootMetrics.inFlight.dec();
-      }
-      this.finish(ex, started);
-    };
     try {
       if (!this.o.allowlist.allows(clientIP)) throw this.reject('allowlist', new BadRequest(403, 'this client address is not in the boot server\'s allowlist'));
       const wait = this.o.rateLimiter.take(clientIP);
       if (wait > 0) throw this.reject('rateLimit', new BadRequest(429, 'too many requests from this address; slow down', wait));
       if (!this.o.concurrency.tryAcquire()) throw this.reject('concurrency', new BadRequest(503, 'the boot server is at its concurrency limit; retry shortly', 1));
-      acquired = true;
-      bootMetrics.inFlight.inc();
+      ex.acquired = true;
+      this.inFlight.delta++;
       const done = this.route(ex);
       if (done) {
         // Streamed answers (assets, Secrets) are done when the socket is done with them.
-        res.once('close', complete);
+        res.once('close', () => this.complete(ex));
         done.catch((err: unknown) => this.fail(ex, err));
         return;
       }
@@ -153,7 +189,15 @@ export class BootServer {
       this.fail(ex, err);
     }
     // Scripts are answered synchronously: the whole response is written by now.
-    complete();
+    this.complete(ex);
+  }
+
+  private complete(ex: Exchange): void {
+    if (ex.acquired) {
+      this.o.concurrency.release();
+      this.inFlight.delta--;
+    }
+    this.finish(ex);
   }
 
   /** Every route, in one place. Synchronous routes return undefined; streaming ones a promise. */
@@ -224,22 +268,23 @@ export class BootServer {
     }
     const assignment = this.findAssignment(mac, uuid || undefined);
     const profile = assignment ? this.store.get<BootProfile>('BootProfile', `${assignment.metadata.namespace}/${assignment.spec.profileRef.name}`) : undefined;
-    if (assignment) ex.audit.assignment = keyOf(assignment);
-    const answer = this.answerFor(assignment, profile, { mac: mac ?? assignment?.spec.mac?.toLowerCase(), firmware, serverUrl });
+    const entry = assignment && profile ? this.entryFor(assignment, profile) : undefined;
+    if (assignment) ex.audit.assignment = entry?.key ?? keyOf(assignment);
+    const facts: MachineFacts = { mac: mac ?? assignment?.spec.mac?.toLowerCase(), firmware, serverUrl };
+    const answer: CachedAnswer = entry ? this.cachedAnswer(assignment!, entry, facts) : decideBoot(assignment, profile, facts);
     ex.audit.answer = answer.kind;
-    this.count('scripts', answer.kind);
+    this.countScript(answer.kind);
     switch (answer.kind) {
       case 'profile': {
-        const key = `${profile!.metadata.namespace}/${profile!.metadata.name}`;
-        this.stats.bootsByProfile[key] = (this.stats.bootsByProfile[key] ?? 0) + 1;
-        this.o.recorder.record(assignment!, {
-          timeMs: Date.now(),
-          clientIP: ex.clientIP,
-          scriptHash: answer.scriptHash,
-          firmware: query.platform || undefined,
-          arch: query.arch || undefined,
-          consumedEpoch: answer.consumesBootOnce ? (assignment!.spec.bootOnceEpoch ?? 0) : undefined,
-        });
+        this.stats.bootsByProfile[entry!.profileKey] = (this.stats.bootsByProfile[entry!.profileKey] ?? 0) + 1;
+        const boot = this.observed;
+        boot.timeMs = Date.now();
+        boot.clientIP = ex.clientIP;
+        boot.scriptHash = answer.scriptHash;
+        boot.firmware = query.platform || undefined;
+        boot.arch = query.arch || undefined;
+        boot.consumedEpoch = answer.consumesBootOnce ? (assignment!.spec.bootOnceEpoch ?? 0) : undefined;
+        this.o.recorder.record(assignment!, boot, entry!.key);
         return this.send(ex, 200, answer.bytes ?? answer.script);
       }
       case 'localBoot':
@@ -262,15 +307,31 @@ export class BootServer {
     }
   }
 
-  private answerFor(assignment: NodeBootAssignment | undefined, profile: BootProfile | undefined, facts: MachineFacts): CachedAnswer {
-    if (!assignment || !profile) return decideBoot(assignment, profile, facts);
-    const signed = Boolean(assignment.spec.ignitionSecretRef || assignment.spec.cloudConfigSecretRef);
-    const usedHere = this.o.recorder.usedBootOnce(assignment);
+  /** The script cache's entry for this version of the assignment and its profile. */
+  private entryFor(assignment: NodeBootAssignment, profile: BootProfile): AssignmentEntry {
     let entry = this.scriptCache.get(assignment);
-    if (!entry || entry.profile !== profile) this.scriptCache.set(assignment, (entry = { profile, answers: new Map() }));
-    const key = `${facts.firmware}\0${facts.serverUrl}\0${facts.mac}\0${usedHere}\0${signed ? this.o.signer.bucket() : ''}`;
-    const cached = entry.answers.get(key);
-    if (cached) return cached;
+    if (!entry || entry.profile !== profile) {
+      entry = { profile, key: keyOf(assignment), profileKey: keyOf(profile), answers: new Map() };
+      this.scriptCache.set(assignment, entry);
+    }
+    return entry;
+  }
+
+  private cachedAnswer(assignment: NodeBootAssignment, entry: AssignmentEntry, facts: MachineFacts): CachedAnswer {
+    const signed = Boolean(assignment.spec.ignitionSecretRef || assignment.spec.cloudConfigSecretRef);
+    const usedHere = this.o.recorder.usedBootOnce(assignment, Date.now(), entry.key);
+    const bucket = signed ? this.o.signer.bucket() : -1;
+    const last = entry.last;
+    if (last && last.firmware === facts.firmware && last.serverUrl === facts.serverUrl && last.mac === facts.mac && last.usedHere === usedHere && last.bucket === bucket) return last.answer;
+    const key = `${facts.firmware}\0${facts.serverUrl}\0${facts.mac}\0${usedHere}\0${signed ? bucket : ''}`;
+    let answer = entry.answers.get(key);
+    if (!answer) answer = this.render(assignment, entry, facts, usedHere, signed, key);
+    entry.last = { firmware: facts.firmware, serverUrl: facts.serverUrl, mac: facts.mac, usedHere, bucket, answer };
+    return answer;
+  }
+
+  private render(assignment: NodeBootAssignment, entry: AssignmentEntry, facts: MachineFacts, usedHere: boolean, signed: boolean, key: string): CachedAnswer {
+    const profile = entry.profile;
     if (signed && facts.mac) {
       if (assignment.spec.ignitionSecretRef) facts.ignitionUrl = `${facts.serverUrl}/ignition?${this.o.signer.sign('ignition', facts.mac)}`;
       if (assignment.spec.cloudConfigSecretRef) facts.cloudConfigUrl = `${facts.serverUrl}/cloud-config?${this.o.signer.sign('cloud-config', facts.mac)}`;
@@ -462,32 +523,34 @@ export class BootServer {
     this.send(ex, 500, 'internal error; see the boot server log\n');
   }
 
-  private finish(ex: Exchange, started: number): void {
+  private finish(ex: Exchange): void {
     const code = ex.res.statusCode;
     if (code >= 500) this.stats.serverErrors++;
     else if (code >= 400) this.stats.clientErrors++;
-    const seconds = (performance.now() - started) / 1000;
-    const counterKey = `${ex.route}\0${code}`;
-    let counter = this.requestCounters.get(counterKey);
-    if (!counter) this.requestCounters.set(counterKey, (counter = bootMetrics.requests.labels({ route: ex.route, code: String(code) })));
-    counter.inc();
-    let duration = this.durations.get(ex.route);
-    if (!duration) this.durations.set(ex.route, (duration = bootMetrics.duration.labels({ route: ex.route })));
-    duration.observe(seconds);
+    const seconds = (performance.now() - ex.started) / 1000;
+    let cells = this.routeCells.get(ex.route);
+    if (!cells) this.routeCells.set(ex.route, (cells = { duration: bootMetrics.duration.cell({ route: ex.route }), byCode: new Map() }));
+    let counter = cells.byCode.get(code);
+    if (!counter) cells.byCode.set(code, (counter = deltaCell(bootMetrics.requests, { route: ex.route, code: String(code) })));
+    counter.delta++;
+    cells.duration.observe(seconds);
     const line = ex.audit;
     line.route = ex.route;
     line.code = code;
     line.clientIP = ex.clientIP;
     line.ms = Math.round(seconds * 10_000) / 10;
-    this.o.log.info(line, 'boot request');
+    this.audit.info(line, 'boot request');
   }
 
-  private count(what: 'scripts' | 'fallbacks' | 'rejected', key: string): void {
+  private count(what: 'fallbacks' | 'rejected', key: string): void {
     this.stats[what][key] = (this.stats[what][key] ?? 0) + 1;
-    if (what !== 'scripts') return;
-    let counter = this.scriptCounters.get(key);
-    if (!counter) this.scriptCounters.set(key, (counter = bootMetrics.scripts.labels({ answer: key })));
-    counter.inc();
+  }
+
+  private countScript(answer: string): void {
+    this.stats.scripts[answer] = (this.stats.scripts[answer] ?? 0) + 1;
+    let cell = this.scriptCells.get(answer);
+    if (!cell) this.scriptCells.set(answer, (cell = deltaCell(bootMetrics.scripts, { answer })));
+    cell.delta++;
   }
 
   statistics(): BootStats & { assignments: { total: number; enabled: number; bootOnce: number }; inFlight: number; pendingStatusWrites: number } {

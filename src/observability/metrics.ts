@@ -1,6 +1,7 @@
 // One prom-client registry for the process. Names follow controller-runtime's, so existing
 // dashboards and alerts work unchanged; bootplane's own are bootplane_<subsystem>_<name>_<unit>.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CellHistogram } from './metric-cells.js';
 
 export const registry = new Registry();
 let defaultsCollected = false;
@@ -53,7 +54,8 @@ export const eventMetrics = {
 
 export const bootMetrics = {
   requests: new Counter({ name: 'bootplane_boot_requests_total', help: 'Boot server requests by route and HTTP status code.', labelNames: ['route', 'code'], registers: [registry] }),
-  duration: new Histogram({ name: 'bootplane_boot_request_duration_seconds', help: 'Boot server request latency by route.', labelNames: ['route'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5], registers: [registry] }),
+  // Observed once per request through HistogramCells (see metric-cells.ts).
+  duration: new CellHistogram({ name: 'bootplane_boot_request_duration_seconds', help: 'Boot server request latency by route.', labelNames: ['route'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5], registers: [registry] }),
   scripts: new Counter({ name: 'bootplane_boot_scripts_total', help: 'Machine scripts served, by answer (profile, localBoot, fallback).', labelNames: ['answer'], registers: [registry] }),
   renderFailures: new Counter({ name: 'bootplane_boot_render_failures_total', help: 'Machine scripts that could not be rendered (a parameter was refused or missing).', registers: [registry] }),
   rejected: new Counter({ name: 'bootplane_boot_rejected_total', help: 'Requests refused by a guard rail, by reason.', labelNames: ['reason'], registers: [registry] }),

@@ -1,0 +1,64 @@
+// Where log lines go by default: pino's asynchronous file writer (SonicBoom) on stdout or a
+// file, behind a batcher that joins the lines written in one event-loop turn into one write.
+// SonicBoom measures its pending buffer (Buffer.byteLength of a growing string) on every write;
+// under a flood of boot requests, each with its audit line, that cost more than formatting the
+// line. Joined first, it is paid once per turn. Lines are flushed synchronously on exit.
+import { pino } from 'pino';
+
+type SonicBoom = ReturnType<typeof pino.destination>;
+
+const open = new Set<BatchedLineDestination>();
+let exitHooked = false;
+
+export class BatchedLineDestination {
+  private lines: string[] = [];
+  private scheduled = false;
+  private readonly sink: SonicBoom;
+
+  /** dest: a file descriptor (1 is stdout) or a file path. */
+  constructor(dest: number | string = 1) {
+    this.sink = pino.destination({ dest, sync: false });
+    open.add(this);
+    if (!exitHooked) {
+      exitHooked = true;
+      process.on('exit', () => {
+        for (const d of open) d.flushSync();
+      });
+    }
+  }
+
+  /** pino calls this with one serialized line (newline included). */
+  write(line: string): boolean {
+    this.lines.push(line);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.drain);
+    }
+    return true;
+  }
+
+  private readonly drain = (): void => {
+    this.scheduled = false;
+    const lines = this.lines;
+    if (lines.length === 0) return;
+    this.lines = [];
+    this.sink.write(lines.length === 1 ? lines[0]! : lines.join(''));
+  };
+
+  /** Hands everything to the file now and waits for it to be written. */
+  flushSync(): void {
+    this.drain();
+    this.sink.flushSync();
+  }
+
+  flush(callback?: (err?: Error) => void): void {
+    this.drain();
+    this.sink.flush(callback);
+  }
+
+  end(): void {
+    this.drain();
+    open.delete(this);
+    this.sink.end();
+  }
+}
