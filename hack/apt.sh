@@ -11,7 +11,10 @@ packages=(ca-certificates curl openssl git
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-utils busybox-static qemu-guest-agent cpio
   genisoimage netcat-openbsd
   # the peer of the assets benchmark
-  nginx-light)
+  nginx-light
+  # diskless sessions: the userspace iSCSI target, and the tools that build the bootable FAT
+  # test disk without loop mounts
+  tgt syslinux mtools dosfstools)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
