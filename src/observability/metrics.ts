@@ -63,3 +63,12 @@ export const bootMetrics = {
   assetCacheBytes: new Gauge({ name: 'bootplane_boot_asset_cache_bytes', help: 'Bytes held by the asset cache.', registers: [registry] }),
   tftpTransfers: new Counter({ name: 'bootplane_boot_tftp_transfers_total', help: 'TFTP read requests by result.', labelNames: ['result'], registers: [registry] }),
 };
+
+export const disklessMetrics = {
+  sessions: new Gauge({ name: 'bootplane_diskless_sessions', help: 'DisklessSessions by phase, as this controller last saw them.', labelNames: ['phase'], registers: [registry] }),
+  started: new Counter({ name: 'bootplane_diskless_sessions_started_total', help: 'Sessions that became Active.', registers: [registry] }),
+  stopped: new Counter({ name: 'bootplane_diskless_sessions_stopped_total', help: 'Sessions that ended and were cleaned up.', registers: [registry] }),
+  failed: new Counter({ name: 'bootplane_diskless_sessions_failed_total', help: 'Sessions that failed.', registers: [registry] }),
+  bytesCopied: new Counter({ name: 'bootplane_diskless_bytes_copied_total', help: 'Bytes of golden images copied into session disks (reflinks count their full size).', registers: [registry] }),
+  tgtdStarts: new Counter({ name: 'bootplane_diskless_tgtd_starts_total', help: 'Times the supervised tgtd came up (more than one: it was restarted and its table rebuilt).', registers: [registry] }),
+};
