@@ -41,7 +41,8 @@ export const ControllerConfig = z.object({
   // off: sessions wait with NoTargetHost; supervise: run tgtd here; external: tgtd runs already.
   disklessTarget: z.enum(['off', 'supervise', 'external']).default('off'),
   disklessPortalAddr: address.default('0.0.0.0:3260'),
-  disklessControlPort: z.number().int().min(0).max(65535).default(0),
+  // tgtd refuses control ports above 32767 ("-C argument value out of range").
+  disklessControlPort: z.number().int().min(0).max(32767).default(0),
   disklessDataDir: z.string().default('/var/lib/bootplane/diskless'),
   disklessStopGraceSeconds: z.number().int().min(0).default(300),
 });

@@ -21,7 +21,7 @@ export interface TargetHost {
   onTableLost(listener: () => void): void;
   images: ImageSource;
   imageJobs: Jobs<ReadyImage>;
-  copyJobs: Jobs<CopyProgress & { reused?: boolean }, CopyProgress>;
+  copyJobs: Jobs<CopyProgress, CopyProgress>;
   /** Default directory of session copies (spec.target.copyDirectory overrides it). */
   copyDirectory: string;
   /** How long a stopping session waits for its machine to disconnect. */

@@ -87,49 +87,53 @@ export class DisklessSessionReconciler implements Reconciler {
     }
     steps.push({ type: 'TargetHostReady', status: 'True', reason: 'Running', message: 'The target daemon answers.' });
 
-    // The golden image: verified (and downloaded once) in a job shared by sessions on the same image.
-    const imageKey = valid.spec.image.url ? `url:${valid.spec.image.sha256}` : `path:${valid.spec.image.path}:${valid.spec.image.sha256 ?? ''}`;
-    const image = host.imageJobs.ensure(imageKey, () => host.images.prepare(valid.spec.image));
-    if (image.state === 'running') {
-      steps.push({ type: 'ImageReady', status: 'Unknown', reason: valid.spec.image.url ? 'Downloading' : 'Verifying', message: `Preparing ${imageLabel(valid)}.` });
-      return this.provisioning(valid, steps, base, POLL_JOB_MS);
-    }
-    if (image.state === 'failed') {
-      // Forget it so a corrected image is tried again when the spec changes.
-      host.imageJobs.forget(imageKey);
-      steps.push(imageFailure('ImageReady', image.error));
-      return this.fail(valid, steps, base);
-    }
-    host.imageJobs.forget(imageKey);
-    steps.push({ type: 'ImageReady', status: 'True', reason: 'Verified', message: `${imageLabel(valid)} is ready (${image.result.size} bytes).` });
-
-    // The session's own disk.
+    // The session's own disk. Once it exists (a finished copy is renamed into place) the image
+    // is not looked at again: an Active session stays Active however its golden image changes.
     const disk = copyPath(valid, machine.mac, host.copyDirectory);
-    const copy = host.copyJobs.ensure(disk, async (report, signal) => {
-      // A persistent copy from an earlier session, or a copy finished before a restart.
-      const existing = await stat(disk).catch(() => undefined);
-      if (existing) return { method: session.status?.copy?.method ?? 'sparse', bytesCopied: existing.size, totalBytes: existing.size, reused: true };
-      await mkdir(dirname(disk), { recursive: true });
-      const done = await copyImage(image.result.path, disk, report, signal);
-      disklessMetrics.bytesCopied.inc(done.bytesCopied);
-      return done;
-    });
     const withDisk: Partial<Status> = { ...base, copyPath: disk };
-    if (copy.state === 'running') {
-      if (copy.progress) withDisk.copy = { method: copy.progress.method, bytesCopied: copy.progress.bytesCopied, totalBytes: copy.progress.totalBytes };
-      steps.push({ type: 'DiskReady', status: 'Unknown', reason: 'Copying', message: `Copying the image to ${disk}.` });
-      return this.provisioning(valid, steps, withDisk, POLL_JOB_MS);
+    const existing = await stat(disk).catch(() => undefined);
+    const finished = host.copyJobs.get(disk);
+    if (existing && finished?.state === 'done') {
+      withDisk.copy = { method: finished.result.method, bytesCopied: finished.result.bytesCopied, totalBytes: finished.result.totalBytes };
+      steps.push({ type: 'DiskReady', status: 'True', reason: finished.result.method === 'reflink' ? 'Reflinked' : 'Copied', message: `${disk} holds the session's disk (${finished.result.method} copy).` });
+    } else if (existing) {
+      withDisk.copy = valid.status?.copy ?? { method: 'sparse', bytesCopied: existing.size, totalBytes: existing.size };
+      steps.push({ type: 'DiskReady', status: 'True', reason: 'CopyReused', message: `${disk} already holds this machine's disk; it is used as it is.` });
+    } else {
+      // The golden image: verified (and downloaded once) in a job shared by sessions on the same image.
+      const imageKey = valid.spec.image.url ? `url:${valid.spec.image.sha256}` : `path:${valid.spec.image.path}:${valid.spec.image.sha256 ?? ''}`;
+      const image = host.imageJobs.ensure(imageKey, () => host.images.prepare(valid.spec.image));
+      if (image.state === 'running') {
+        steps.push({ type: 'ImageReady', status: 'Unknown', reason: valid.spec.image.url ? 'Downloading' : 'Verifying', message: `Preparing ${imageLabel(valid)}.` });
+        return this.provisioning(valid, steps, base, POLL_JOB_MS);
+      }
+      // Forgotten either way: a corrected image is tried again, a changed one verified again.
+      host.imageJobs.forget(imageKey);
+      if (image.state === 'failed') {
+        steps.push(imageFailure('ImageReady', image.error));
+        return this.fail(valid, steps, base);
+      }
+      steps.push({ type: 'ImageReady', status: 'True', reason: 'Verified', message: `${imageLabel(valid)} is ready (${image.result.size} bytes).` });
+
+      const copy = host.copyJobs.ensure(disk, async (report, signal) => {
+        await mkdir(dirname(disk), { recursive: true });
+        const done = await copyImage(image.result.path, disk, report, signal);
+        disklessMetrics.bytesCopied.inc(done.bytesCopied);
+        return done;
+      });
+      if (copy.state === 'running') {
+        if (copy.progress) withDisk.copy = { method: copy.progress.method, bytesCopied: copy.progress.bytesCopied, totalBytes: copy.progress.totalBytes };
+        steps.push({ type: 'DiskReady', status: 'Unknown', reason: 'Copying', message: `Copying the image to ${disk}.` });
+        return this.provisioning(valid, steps, withDisk, POLL_JOB_MS);
+      }
+      if (copy.state === 'failed') {
+        host.copyJobs.forget(disk);
+        steps.push(imageFailure('DiskReady', copy.error));
+        return this.fail(valid, steps, withDisk);
+      }
+      withDisk.copy = { method: copy.result.method, bytesCopied: copy.result.bytesCopied, totalBytes: copy.result.totalBytes };
+      steps.push({ type: 'DiskReady', status: 'True', reason: copy.result.method === 'reflink' ? 'Reflinked' : 'Copied', message: `${disk} holds the session's disk (${copy.result.method} copy).` });
     }
-    if (copy.state === 'failed') {
-      host.copyJobs.forget(disk);
-      steps.push(imageFailure('DiskReady', copy.error));
-      return this.fail(valid, steps, withDisk);
-    }
-    const made = copy.result;
-    withDisk.copy = { method: made.method, bytesCopied: made.bytesCopied, totalBytes: made.totalBytes };
-    steps.push(made.reused
-      ? { type: 'DiskReady', status: 'True', reason: 'CopyReused', message: `${disk} already holds this machine's disk; it is used as it is.` }
-      : { type: 'DiskReady', status: 'True', reason: made.method === 'reflink' ? 'Reflinked' : 'Copied', message: `${disk} holds the session's disk (${made.method} copy).` });
 
     // The target: created, its LUN added, then opened to this machine's initiator only.
     const iqn = targetIqn(valid);
