@@ -71,6 +71,7 @@ export const DisklessSessionStatus = z
       .max(16)
       .optional()
       .describe('Connected initiators.'),
+    connectionCount: z.number().int().min(0).optional().describe('How many initiators are connected now, for the printer column.'),
     copy: z
       .object({
         method: z.enum(['reflink', 'sparse']).describe('How the session copy was made.'),

@@ -160,6 +160,7 @@ export class DisklessSessionReconciler implements Reconciler {
       lun: SESSION_LUN,
       initiatorIQN: initiator,
       connections: observeConnections(valid.status?.connections, connections, this.now()),
+      connectionCount: connections.length,
       startedAt,
       expiresAt,
       stoppingSince: undefined,
@@ -191,7 +192,7 @@ export class DisklessSessionReconciler implements Reconciler {
       if (connections.length > 0 && waited < host.stopGraceMs) {
         const who = connections.map((c) => `${c.initiator} from ${c.address}`).join(', ');
         await this.write(session, 'Stopping', [{ type: 'Ready', status: 'False', reason: 'WaitingForDisconnect', message: `${why} Waiting up to ${Math.round(host.stopGraceMs / 1000)} s for ${who} to disconnect before removing the target.` }], {
-          stoppingSince, connections: observeConnections(session.status?.connections, connections, this.now()),
+          stoppingSince, connections: observeConnections(session.status?.connections, connections, this.now()), connectionCount: connections.length,
         });
         return { requeueAfterMs: Math.min(POLL_WAITING_MS, host.stopGraceMs - waited + 50) };
       }
@@ -216,7 +217,7 @@ export class DisklessSessionReconciler implements Reconciler {
     }
     if (phase !== 'Stopped') {
       const kept = session.spec.mode === 'persistent' && !session.spec.deletePersistentCopy && session.status?.copyPath ? ` The persistent copy ${session.status.copyPath} is kept.` : '';
-      const wrote = await this.write(session, 'Stopped', [{ type: 'Ready', status: 'False', reason, message: `${why} The target was removed.${kept}` }], { connections: undefined, stoppingSince: undefined });
+      const wrote = await this.write(session, 'Stopped', [{ type: 'Ready', status: 'False', reason, message: `${why} The target was removed.${kept}` }], { connections: undefined, connectionCount: 0, stoppingSince: undefined });
       if (wrote && holdsResources) disklessMetrics.stopped.inc();
     }
     if (session.metadata.deletionTimestamp) await this.store.removeFinalizer(KIND, session);
