@@ -55,6 +55,10 @@ export class DisklessSessionReconciler implements Reconciler {
       return this.fail(session, [{ type: 'Ready', status: 'False', reason: 'InvalidSpec', message }], {});
     }
     const valid: DisklessSession = { ...session, spec: parsed.data };
+    // Refused rather than ignored: a session that asked for CHAP must not run without it.
+    if (valid.spec.chap) {
+      return this.fail(valid, [{ type: 'Ready', status: 'False', reason: 'ChapNotSupported', message: 'spec.chap is not implemented yet by this controller; the session would run without CHAP, so it is refused. Set spec.chap: false (the target still admits only the machine\'s initiator IQN).' }], {});
+    }
 
     const assignmentName = valid.spec.machine.assignmentRef?.name;
     const assignment = assignmentName ? this.store.get<NodeBootAssignment>('NodeBootAssignment', `${key.namespace}/${assignmentName}`) : undefined;
