@@ -8,6 +8,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   'proxmox-calls': () => import('./proxmox-calls.js'),
   'proxmox-converge': () => import('./proxmox-converge.js'),
   'libvirt-op': () => import('./libvirt-op.js'),
+  diskless: () => import('./diskless.js'),
 };
 
 const names = process.argv.slice(2);

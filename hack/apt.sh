@@ -14,7 +14,9 @@ packages=(ca-certificates curl openssl git
   nginx-light
   # diskless sessions: the userspace iSCSI target, and the tools that build the bootable FAT
   # test disk without loop mounts
-  tgt syslinux mtools dosfstools)
+  tgt syslinux mtools dosfstools
+  # the diskless benchmark measures reflink copies on an XFS filesystem in a loop-mounted file
+  xfsprogs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,6 +13,9 @@ const BHS = 48;
 
 export class IscsiSession {
   private buffer: Buffer = Buffer.alloc(0);
+  /** Arrived bytes not yet joined into `buffer` (joined once per PDU, not once per packet). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private waiting: { need: number; resolve: () => void } | undefined;
   private closed = false;
   private cmdSN = 1;
@@ -21,8 +24,9 @@ export class IscsiSession {
 
   private constructor(private readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => {
-      this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-      if (this.waiting && this.buffer.length >= this.waiting.need) this.waiting.resolve();
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      if (this.waiting && this.buffer.length + this.pendingBytes >= this.waiting.need) this.waiting.resolve();
     });
     socket.on('close', () => { this.closed = true; this.waiting?.resolve(); });
     socket.on('error', () => undefined);
@@ -131,10 +135,15 @@ export class IscsiSession {
   }
 
   private async need(n: number): Promise<boolean> {
-    while (this.buffer.length < n) {
+    while (this.buffer.length + this.pendingBytes < n) {
       if (this.closed) return false;
       await new Promise<void>((resolve) => { this.waiting = { need: n, resolve }; });
       this.waiting = undefined;
+    }
+    if (this.buffer.length < n) {
+      this.buffer = Buffer.concat([this.buffer, ...this.pending]);
+      this.pending = [];
+      this.pendingBytes = 0;
     }
     return true;
   }
