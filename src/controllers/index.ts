@@ -7,6 +7,7 @@ import { addBootIndexes, addSessionIndexes } from '../boot/indexes.js';
 import type { DriverPool } from '../hypervisors/pool.js';
 import { Controller } from '../kube/controller.js';
 import type { ObjectSource } from '../kube/source.js';
+import { countDisklessPhasesFrom } from '../observability/metrics.js';
 import type { ResourceStore } from '../store/store.js';
 import type { TargetHost } from '../targets/host.js';
 import { BootProfileReconciler } from './bootprofile/reconciler.js';
@@ -53,6 +54,9 @@ export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
   source('IsoAttachment').cache.addIndex(VM_INDEX, vmOfAttachment);
   addBootIndexes(source('NodeBootAssignment').cache, source('BootProfile').cache);
   addSessionIndexes(source('DisklessSession').cache);
+  countDisklessPhasesFrom(function* phases() {
+    for (const s of source('DisklessSession').cache.list()) yield (s.status as { phase?: string } | undefined)?.phase ?? 'Pending';
+  });
 
   let controllers: Controller[] = [];
   const enqueueTo = (name: string) => (key: string) => controllers.find((c) => c.name === name)?.enqueue(key);

@@ -64,8 +64,21 @@ export const bootMetrics = {
   tftpTransfers: new Counter({ name: 'bootplane_boot_tftp_transfers_total', help: 'TFTP read requests by result.', labelNames: ['result'], registers: [registry] }),
 };
 
+/** Where the session gauge reads phases from at scrape time (the session cache), once wired. */
+let disklessPhases: (() => Iterable<string>) | undefined;
+export function countDisklessPhasesFrom(source: () => Iterable<string>): void {
+  disklessPhases = source;
+}
+
 export const disklessMetrics = {
-  sessions: new Gauge({ name: 'bootplane_diskless_sessions', help: 'DisklessSessions by phase, as this controller last saw them.', labelNames: ['phase'], registers: [registry] }),
+  sessions: new Gauge({
+    name: 'bootplane_diskless_sessions', help: 'DisklessSessions by phase now (Active: the machines booting from a session disk).', labelNames: ['phase'], registers: [registry],
+    collect() {
+      if (!disklessPhases) return;
+      this.reset();
+      for (const phase of disklessPhases()) this.inc({ phase });
+    },
+  }),
   started: new Counter({ name: 'bootplane_diskless_sessions_started_total', help: 'Sessions that became Active.', registers: [registry] }),
   stopped: new Counter({ name: 'bootplane_diskless_sessions_stopped_total', help: 'Sessions that ended and were cleaned up.', registers: [registry] }),
   failed: new Counter({ name: 'bootplane_diskless_sessions_failed_total', help: 'Sessions that failed.', registers: [registry] }),
