@@ -86,6 +86,11 @@ describe('DisklessSessionReconciler', () => {
     expect(get('lab-1').status?.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('Expired');
     expect(existsSync(active.status!.copyPath!)).toBe(false);
     expect(store.events.map((e) => e.reason)).toContain('Expired');
+    // Ended for good: later passes do nothing.
+    driver.actions.length = 0;
+    await reconciler.reconcile({ namespace: 'lab', name: 'lab-1' });
+    expect(driver.actions).toEqual([]);
+    expect(get('lab-1').status?.phase).toBe('Stopped');
   });
 
   it('fails a missing image without creating a target, and refuses a second session for the machine', async () => {

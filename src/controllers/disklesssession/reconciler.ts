@@ -45,6 +45,9 @@ export class DisklessSessionReconciler implements Reconciler {
     if (session.spec.state === 'Stopped') return this.stop(session, 'StoppedBySpec', 'spec.state is Stopped.');
     if (expired) return this.stop(session, 'Expired', `The session reached spec.maxDurationSeconds (${session.spec.maxDurationSeconds} s).`);
 
+    // A session ends once, like a deleted one: setting spec.state back to Active does not revive
+    // it (a new session does; a persistent copy is found again).
+    if (session.status?.phase === 'Stopped') return;
     await this.store.addFinalizer(KIND, session);
     // A failed session stays failed until its spec changes.
     if (session.status?.phase === 'Failed' && session.status.observedGeneration === session.metadata.generation) return;
