@@ -13,7 +13,7 @@ import type { BootProfile } from '../src/api/v1alpha1/boot-profile.js';
 import { AssetCache } from '../src/boot/assets.js';
 import { BootRecorder } from '../src/boot/boot-recorder.js';
 import { CidrAllowlist, ClientRateLimiter, ConcurrencyCap } from '../src/boot/guard.js';
-import { addBootIndexes } from '../src/boot/indexes.js';
+import { addBootIndexes, addSessionIndexes } from '../src/boot/indexes.js';
 import { BootServer } from '../src/boot/server.js';
 import { UrlSigner } from '../src/boot/signed-url.js';
 import { MemoryStore } from '../src/store/memory-store.js';
@@ -92,6 +92,7 @@ export async function run(): Promise<void> {
   chmodSync(bigFile(dir), 0o644);
   const store = new MemoryStore();
   addBootIndexes(store.cache('NodeBootAssignment'), store.cache('BootProfile'));
+  addSessionIndexes(store.cache('DisklessSession'));
   store.put<BootProfile>('BootProfile', {
     apiVersion: 'bootplane.io/v1alpha1', kind: 'BootProfile', metadata: { name: 'big', namespace: 'bench' },
     spec: { type: 'kernel', firmware: ['bios', 'uefi'], public: false, unattended: false, localBoot: 'exit', kernel: { kernel: { path: 'big.img' }, cmdline: '' } },

@@ -14,7 +14,7 @@ import type { NodeBootAssignment } from '../src/api/v1alpha1/node-boot-assignmen
 import { AssetCache } from '../src/boot/assets.js';
 import { BootRecorder } from '../src/boot/boot-recorder.js';
 import { CidrAllowlist, ClientRateLimiter, ConcurrencyCap } from '../src/boot/guard.js';
-import { addBootIndexes } from '../src/boot/indexes.js';
+import { addBootIndexes, addSessionIndexes } from '../src/boot/indexes.js';
 import { BootServer } from '../src/boot/server.js';
 import { UrlSigner } from '../src/boot/signed-url.js';
 import { createLogger } from '../src/observability/logger.js';
@@ -89,6 +89,7 @@ function listen(server: Server): Promise<number> {
 function bootplaneServer(machines: number): { server: Server; recorder: BootRecorder; sample: () => Promise<string> } {
   const store = new MemoryStore();
   addBootIndexes(store.cache('NodeBootAssignment'), store.cache('BootProfile'));
+  addSessionIndexes(store.cache('DisklessSession'));
   store.put<BootProfile>('BootProfile', {
     apiVersion: 'bootplane.io/v1alpha1', kind: 'BootProfile', metadata: { name: 'worker', namespace: 'bench' },
     spec: {

@@ -9,6 +9,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   'proxmox-converge': () => import('./proxmox-converge.js'),
   'libvirt-op': () => import('./libvirt-op.js'),
   'guest-agent-exec': () => import('./guest-agent-exec.js'),
+  diskless: () => import('./diskless.js'),
 };
 
 const names = process.argv.slice(2);

@@ -16,6 +16,7 @@ import { bootplaneResource } from './kube/resources.js';
 import { StatusWriter } from './kube/status-writer.js';
 import { startObservabilityServers } from './observability/health.js';
 import { collectProcessMetrics } from './observability/metrics.js';
+import { createTargetHost } from './targets/host.js';
 import { KubeStore } from './store/kube-store.js';
 
 export interface RunningController {
@@ -41,7 +42,7 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
   const events = new EventRecorder(client, 'bootplane.io/controller', config.identity, log);
   const store = new KubeStore(client, informers, new StatusWriter(client), events, log);
   const drivers = new DriverPool(defaultDriverRegistry());
-  const controllers = setUpControllers({ sources: informers, store, drivers, config, log });
+  const controllers = setUpControllers({ sources: informers, store, drivers, config, log, targetHost: createTargetHost(config, log) });
 
   for (const i of informers.values()) i.start();
   const ready = () => [...informers.values()].every((i) => i.hasSynced);

@@ -10,6 +10,7 @@ import { DriverPool } from './hypervisors/pool.js';
 import { defaultDriverRegistry } from './hypervisors/registry.js';
 import { startObservabilityServers } from './observability/health.js';
 import { collectProcessMetrics } from './observability/metrics.js';
+import { createTargetHost } from './targets/host.js';
 import { DirStore } from './store/dir-store.js';
 
 export interface RunningStandalone {
@@ -22,7 +23,7 @@ export async function runStandalone(dir: string, config: ControllerConfig, log: 
   collectProcessMetrics();
   const store = new DirStore(dir, log.child({ component: 'site' }));
   const drivers = new DriverPool(registry);
-  const controllers = setUpControllers({ sources: store.sources, store, drivers, config, log });
+  const controllers = setUpControllers({ sources: store.sources, store, drivers, config, log, targetHost: createTargetHost(config, log) });
   store.start();
   log.info({ dir, objects: [...store.sources.values()].reduce((n, s) => n + s.cache.size, 0), problems: store.problems.length }, 'standalone site loaded');
 

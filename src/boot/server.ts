@@ -17,7 +17,10 @@ import type { BootRecorder, ObservedBoot } from './boot-recorder.js';
 import { decideBoot, renderFor, scriptHash, type BootAnswer, type MachineFacts } from './decide.js';
 import type { CidrAllowlist, ClientRateLimiter, ConcurrencyCap } from './guard.js';
 import { firmwareOf, normalizeMac, normalizeUuid, type Firmware } from './identity.js';
-import { ASSIGNMENT_MAC_INDEX, ASSIGNMENT_UUID_INDEX, PROFILE_NAME_INDEX, PUBLIC_PROFILE_INDEX } from './indexes.js';
+import { ASSIGNMENT_MAC_INDEX, ASSIGNMENT_UUID_INDEX, PROFILE_NAME_INDEX, PUBLIC_PROFILE_INDEX, SESSION_ACTIVE_MAC_INDEX } from './indexes.js';
+import type { DisklessSession } from '../api/v1alpha1/diskless-session.js';
+import { buildSessionScript } from './session-script.js';
+import { sessionHosts } from './dhcp/sessions.js';
 import { assetFileName, buildChainScript, buildFallbackMenu, buildLocalBootScript } from './scripts.js';
 import type { SignedPurpose, UrlSigner } from './signed-url.js';
 
@@ -68,6 +71,7 @@ class AuditLine {
   ms = 0;
   mac: string | undefined = undefined;
   assignment: string | undefined = undefined;
+  session: string | undefined = undefined;
   answer: string | undefined = undefined;
   fallback: string | undefined = undefined;
   parameter: string | undefined = undefined;
@@ -266,6 +270,17 @@ export class BootServer {
       if (ex.req.url?.startsWith('/boot/menu.ipxe')) return this.answerFallback(ex, 'UnknownMachine', firmware, serverUrl);
       throw new BadRequest(400, 'query parameter mac or uuid is required (iPXE: mac=${net0/mac}&uuid=${uuid})');
     }
+    // A machine in an Active diskless session boots its session disk, whatever its assignment says.
+    const session = mac ? this.activeSession(mac) : undefined;
+    if (session) {
+      const script = buildSessionScript(session);
+      if (script) {
+        ex.audit.session = keyOf(session);
+        ex.audit.answer = 'session';
+        this.countScript('session');
+        return this.send(ex, 200, script);
+      }
+    }
     const assignment = this.findAssignment(mac, uuid || undefined);
     const profile = assignment ? this.store.get<BootProfile>('BootProfile', `${assignment.metadata.namespace}/${assignment.spec.profileRef.name}`) : undefined;
     const entry = assignment && profile ? this.entryFor(assignment, profile) : undefined;
@@ -440,7 +455,9 @@ export class BootServer {
   private networkConfig(ex: Exchange, query: Query): undefined {
     const vendor = query.vendor ?? '';
     if (!this.o.networkConfig) throw new BadRequest(404, 'network configuration rendering is not available');
-    const assignments = [...this.store.list<NodeBootAssignment>('NodeBootAssignment')].filter((a) => a.spec.state !== 'Disabled');
+    const enabled = [...this.store.list<NodeBootAssignment>('NodeBootAssignment')].filter((a) => a.spec.state !== 'Disabled');
+    // Machines of Active diskless sessions are in the DHCP configuration while their session lasts.
+    const assignments = [...enabled, ...sessionHosts(this.store.list<DisklessSession>('DisklessSession'), enabled)];
     let rendered: ReturnType<NetworkConfigRenderer>;
     try {
       rendered = this.o.networkConfig(vendor, assignments, this.serverUrl(ex));
@@ -465,6 +482,13 @@ export class BootServer {
       Number(a.spec.state === 'Disabled') - Number(b.spec.state === 'Disabled')
       || (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '')
       || keyOf(a).localeCompare(keyOf(b)))[0];
+  }
+
+  private activeSession(mac: string): DisklessSession | undefined {
+    const found = this.store.byIndex<DisklessSession>('DisklessSession', SESSION_ACTIVE_MAC_INDEX, mac);
+    if (found.length <= 1) return found[0];
+    // The controller lets one session hold a machine; should two look Active for a moment, the older wins.
+    return [...found].sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || keyOf(a).localeCompare(keyOf(b)))[0];
   }
 
   private findProfile(namespace: string | undefined, name: string): BootProfile | undefined {
@@ -553,7 +577,7 @@ export class BootServer {
     cell.delta++;
   }
 
-  statistics(): BootStats & { assignments: { total: number; enabled: number; bootOnce: number }; inFlight: number; pendingStatusWrites: number } {
+  statistics(): BootStats & { assignments: { total: number; enabled: number; bootOnce: number }; diskless: DisklessStats; inFlight: number; pendingStatusWrites: number } {
     let total = 0;
     let enabled = 0;
     let bootOnce = 0;
@@ -562,8 +586,35 @@ export class BootServer {
       if (a.spec.state !== 'Disabled') enabled++;
       if (a.spec.bootMode === 'Once') bootOnce++;
     }
-    return { ...this.stats, assignments: { total, enabled, bootOnce }, inFlight: this.o.concurrency.current, pendingStatusWrites: this.o.recorder.pendingCount };
+    return { ...this.stats, assignments: { total, enabled, bootOnce }, diskless: disklessStats(this.store.list<DisklessSession>('DisklessSession')), inFlight: this.o.concurrency.current, pendingStatusWrites: this.o.recorder.pendingCount };
   }
+}
+
+export interface DisklessStats {
+  /** Sessions by phase now. */
+  phases: Record<string, number>;
+  active: number;
+  /** Sessions that have been Active (startedAt set). */
+  started: number;
+  stopped: number;
+  failed: number;
+  /** Bytes copied into the session disks that exist now. */
+  bytesCopied: number;
+}
+
+/** From the cache, so every replica answers the same. */
+export function disklessStats(sessions: Iterable<DisklessSession>): DisklessStats {
+  const out: DisklessStats = { phases: {}, active: 0, started: 0, stopped: 0, failed: 0, bytesCopied: 0 };
+  for (const s of sessions) {
+    const phase = s.status?.phase ?? 'Pending';
+    out.phases[phase] = (out.phases[phase] ?? 0) + 1;
+    if (phase === 'Active') out.active++;
+    if (phase === 'Stopped') out.stopped++;
+    if (phase === 'Failed') out.failed++;
+    if (s.status?.startedAt) out.started++;
+    out.bytesCopied += s.status?.copy?.bytesCopied ?? 0;
+  }
+  return out;
 }
 
 /** Strict query parsing: known keys only, each once, short values, valid percent-encoding. */

@@ -37,6 +37,14 @@ export const ControllerConfig = z.object({
   bootStatusFlushMs: z.number().int().min(0).default(1000),
   tftpAddr: address.optional(),
   tftpDir: z.string().default('/usr/lib/ipxe'),
+  // Diskless sessions (src/targets): whether this process is the iSCSI target host.
+  // off: sessions wait with NoTargetHost; supervise: run tgtd here; external: tgtd runs already.
+  disklessTarget: z.enum(['off', 'supervise', 'external']).default('off'),
+  disklessPortalAddr: address.default('0.0.0.0:3260'),
+  // tgtd refuses control ports above 32767 ("-C argument value out of range").
+  disklessControlPort: z.number().int().min(0).max(32767).default(0),
+  disklessDataDir: z.string().default('/var/lib/bootplane/diskless'),
+  disklessStopGraceSeconds: z.number().int().min(0).default(300),
 });
 export type ControllerConfig = z.infer<typeof ControllerConfig>;
 

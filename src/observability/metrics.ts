@@ -69,3 +69,25 @@ export const bootMetrics = {
 export const guestAgentMetrics = {
   writes: new Counter({ name: 'bootplane_guest_agent_writes_total', help: 'Changes made inside guests through the QEMU guest agent: files written and programs run that change the guest.', labelNames: ['operation'], registers: [registry] }),
 };
+
+/** Where the session gauge reads phases from at scrape time (the session cache), once wired. */
+let disklessPhases: (() => Iterable<string>) | undefined;
+export function countDisklessPhasesFrom(source: () => Iterable<string>): void {
+  disklessPhases = source;
+}
+
+export const disklessMetrics = {
+  sessions: new Gauge({
+    name: 'bootplane_diskless_sessions', help: 'DisklessSessions by phase now (Active: the machines booting from a session disk).', labelNames: ['phase'], registers: [registry],
+    collect() {
+      if (!disklessPhases) return;
+      this.reset();
+      for (const phase of disklessPhases()) this.inc({ phase });
+    },
+  }),
+  started: new Counter({ name: 'bootplane_diskless_sessions_started_total', help: 'Sessions that became Active.', registers: [registry] }),
+  stopped: new Counter({ name: 'bootplane_diskless_sessions_stopped_total', help: 'Sessions that ended and were cleaned up.', registers: [registry] }),
+  failed: new Counter({ name: 'bootplane_diskless_sessions_failed_total', help: 'Sessions that failed.', registers: [registry] }),
+  bytesCopied: new Counter({ name: 'bootplane_diskless_bytes_copied_total', help: 'Bytes of golden images copied into session disks (reflinks count their full size).', registers: [registry] }),
+  tgtdStarts: new Counter({ name: 'bootplane_diskless_tgtd_starts_total', help: 'Times the supervised tgtd came up (more than one: it was restarted and its table rebuilt).', registers: [registry] }),
+};
