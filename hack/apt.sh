@@ -11,7 +11,9 @@ packages=(ca-certificates curl openssl git
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-utils busybox-static qemu-guest-agent cpio
   genisoimage netcat-openbsd
   # the peer of the assets benchmark
-  nginx-light)
+  nginx-light
+  # the web console's browser tests, screenshots and benchmark (driven by playwright-core)
+  chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

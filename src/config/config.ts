@@ -37,6 +37,10 @@ export const ControllerConfig = z.object({
   bootStatusFlushMs: z.number().int().min(0).default(1000),
   tftpAddr: address.optional(),
   tftpDir: z.string().default('/usr/lib/ipxe'),
+  // Web console (src/console): its own port; 0 turns it off.
+  consoleAddr: address.default(':8083'),
+  /** Standalone only: the sign-in token (random when unset). Prefer the environment variable. */
+  consoleToken: z.string().min(16, 'the console token needs at least 16 characters').optional(),
 });
 export type ControllerConfig = z.infer<typeof ControllerConfig>;
 

@@ -38,7 +38,7 @@ spec:
   tls: {caSecretKey: ca.crt}
   requestTimeoutSeconds: 5
 `);
-  const controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0' }), silentLogger());
+  const controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0', consoleAddr: ':0' }), silentLogger());
   return { sim, controller, ns, hv };
 }
 
