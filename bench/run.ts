@@ -8,6 +8,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   'proxmox-calls': () => import('./proxmox-calls.js'),
   'proxmox-converge': () => import('./proxmox-converge.js'),
   'libvirt-op': () => import('./libvirt-op.js'),
+  console: () => import('./console.js'),
 };
 
 const names = process.argv.slice(2);
