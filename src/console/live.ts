@@ -18,6 +18,8 @@ interface Stream {
 }
 
 const HEARTBEAT_MS = 25_000;
+/** A stream this far behind is closed: the browser reconnects and its page reloads its data. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 export class LiveFeed {
   private readonly streams = new Set<Stream>();
@@ -60,6 +62,11 @@ export class LiveFeed {
     const message = `id: ${++this.sequence}\nevent: change\ndata: ${payload}\n\n`;
     const permissionKey = `${kind}/${namespace ?? ''}`;
     for (const s of this.streams) {
+      if (s.res.writableLength > MAX_BUFFERED_BYTES) {
+        this.streams.delete(s);
+        s.res.destroy();
+        continue;
+      }
       const known = s.known.get(permissionKey);
       if (known === true) {
         s.res.write(message);

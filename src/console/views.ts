@@ -39,7 +39,7 @@ function condition(conditions: readonly Condition[] | undefined, type: string): 
 /** The latest condition change stands in for the last Event: it is in the cache, Events are not. */
 function latestTransition(conditions: readonly Condition[] | undefined): Condition | undefined {
   let latest: Condition | undefined;
-  for (const c of conditions ?? []) if (!latest || c.lastTransitionTime > latest.lastTransitionTime) latest = c;
+  for (const c of conditions ?? []) if (!latest || c.lastTransitionTime >= latest.lastTransitionTime) latest = c;
   return latest;
 }
 

@@ -36,6 +36,7 @@ export function bootView(root: HTMLElement): () => void {
     const data = await api<BootData & { stats?: { bootsByProfile: Record<string, number> } }>('/api/boot');
     replace(tables,
       h('section', { class: 'card' }, h('h2', null, 'Boot requests'), chart(data.samples),
+        data.samples.length < 2 ? h('p', { class: 'muted' }, 'The console samples the boot server\'s counters every 10 s; bars appear after the second sample.') : null,
         h('p', { class: 'muted' }, 'Per profile: ', Object.entries(data.stats?.bootsByProfile ?? {}).map(([p, n]) => `${p} ${n}`).join(', ') || 'none yet')),
       h('section', { class: 'card' }, h('h2', null, 'Assignments'),
         h('table', null, h('thead', null, h('tr', null, ...['Namespace', 'Name', 'MAC', 'UUID', 'VM', 'Profile', 'State', 'Mode', 'Last boot', 'Boots', 'Ready'].map((c) => h('th', null, c)))),

@@ -86,6 +86,7 @@ export function fleetView(root: HTMLElement): () => void {
     if (key === 'ready') return badge(r.ready);
     if (key === 'power') return badge(r.power);
     if (key === 'installState') {
+      if (r.installState === '—') return '—';
       return h('span', null, badge(r.installState), r.progress !== undefined ? h('progress', { max: '100', value: String(r.progress), 'aria-label': 'install progress' }) : null);
     }
     return String(r[key] ?? '');

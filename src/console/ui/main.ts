@@ -49,8 +49,18 @@ function start(me: Me): void {
       h('span', { class: 'user', title: me.mode === 'cluster' ? 'Kubernetes user' : 'standalone' }, me.user), theme,
       h('button', { onclick: async () => { await api('/api/signout', { method: 'POST', body: {} }); location.reload(); } }, 'Sign out')),
     main);
-  connectLive((state) => { live.textContent = state === 'open' ? '● live' : '○ reconnecting'; live.className = `live ${state}`; });
   let stop: (() => void) | undefined;
+  let lost = false;
+  connectLive((state) => {
+    live.textContent = state === 'open' ? '● live' : '○ reconnecting';
+    live.className = `live ${state}`;
+    // Changes made while the stream was down were never sent: load the view afresh.
+    if (state === 'error') lost = true;
+    else if (lost) {
+      lost = false;
+      route();
+    }
+  });
   const route = () => {
     stop?.();
     const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
