@@ -131,6 +131,38 @@ describe('the console in standalone mode', () => {
     await page.waitForFunction(() => document.querySelector('.facts')?.textContent?.includes('ide2,scsi0,ide0'), undefined, { timeout: 2_000 });
   });
 
+  it('attaches an ISO chosen from the hypervisor\'s list, previewing where the planner puts it, then ejects it', async () => {
+    const file = join(site, 'local-hypervisor.yaml');
+    const comments = readFileSync(file, 'utf8').split('\n').filter((l) => l.trimStart().startsWith('#'));
+    await page.goto(`${consoleUrl}/#/vm/demo/debian-web`);
+    await page.waitForSelector('select[aria-label="ISO volume"]');
+    await page.selectOption('select[aria-label="ISO volume"]', 'local:iso/debian-12-netinst.iso');
+    await page.selectOption('select[aria-label="Slot"]', 'auto');
+    await page.click('text=Preview attach');
+    await page.waitForSelector('[data-testid=effect]');
+    const effect = await page.locator('[data-testid=effect]').textContent();
+    const slot = /attach local:iso\/debian-12-netinst\.iso at (\w+)/.exec(effect ?? '')?.[1];
+    expect(slot).toBeDefined();
+    await page.click('.change button.primary');
+    await page.waitForSelector('.change p.ok');
+    const added = readFileSync(file, 'utf8');
+    expect(added).toContain('name: debian-web-debian-12-netinst');
+    for (const line of comments) expect(added).toContain(line);
+    const devicesNow = () => (status('VirtualMachine', 'debian-web') as { devices?: { slot: string; volume?: string }[] } | undefined)?.devices ?? [];
+    await eventually(async () => devicesNow().some((d) => d.slot === slot && d.volume === 'local:iso/debian-12-netinst.iso'), 'the ISO on the VM at the previewed slot', 30_000, 200);
+    await eventually(async () => status('VirtualMachine', 'debian-web') && (parse(readFileSync(join(site, '.status', 'IsoAttachment', 'demo', 'debian-web-debian-12-netinst.status'), 'utf8')) as { status?: { phase?: string; slot?: string } }).status?.slot === slot, 'the ISO attached where the preview said', 30_000, 200);
+    // The open page lists it; eject takes it out again.
+    await page.waitForSelector('text=debian-web-debian-12-netinst');
+    await page.locator('tr', { hasText: 'debian-web-debian-12-netinst' }).locator('button').click();
+    await page.click('.change button.primary');
+    await page.waitForSelector('.change p.ok');
+    const removed = readFileSync(file, 'utf8');
+    expect(removed).not.toContain('name: debian-web-debian-12-netinst');
+    for (const line of comments) expect(removed).toContain(line);
+    const devices = () => (status('VirtualMachine', 'debian-web') as { devices?: { volume?: string }[] } | undefined)?.devices ?? [];
+    await eventually(async () => !devices().some((d) => d.volume === 'local:iso/debian-12-netinst.iso'), 'the ISO taken out of the VM', 30_000, 200);
+  });
+
   it('shows the exact script the boot server answers for a MAC', async () => {
     const served = await (await fetch(`${bootUrl}/ipxe?mac=52:54:00:be:ef:01`)).text();
     await page.goto(`${consoleUrl}/#/boot`);

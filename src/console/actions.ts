@@ -46,6 +46,8 @@ export interface PlannedChange {
   operation: 'patch' | 'create' | 'delete';
   /** patch: JSON merge patch; create: the new object. */
   patch?: Record<string, unknown>;
+  /** patch: the whole spec after the patch. */
+  spec?: Record<string, unknown>;
   object?: KubeObject;
   /** The object as it would be written, before and after, as YAML; and their diff. */
   before: string;
@@ -83,7 +85,7 @@ function specChange(vm: VirtualMachine, edit: (spec: Record<string, unknown>) =>
   const after = { ...before, spec };
   const patch = { spec: mergePatch(vm.spec, spec) as Record<string, unknown> };
   const change: PlannedChange = {
-    kind: 'VirtualMachine', namespace: vm.metadata.namespace ?? 'default', name: vm.metadata.name, operation: 'patch', patch,
+    kind: 'VirtualMachine', namespace: vm.metadata.namespace ?? 'default', name: vm.metadata.name, operation: 'patch', patch, spec,
     before: yamlOf(before), after: yamlOf(after), diff: lineDiff(yamlOf(before), yamlOf(after)),
   };
   const gitOps = gitOpsManager(vm);

@@ -19,7 +19,7 @@ import { ActionError, ActionRequest, manifestView, planAction, type PlannedChang
 import type { Asset } from './assets.js';
 import { SESSION_COOKIE, SignInError, type ConsoleAuth, type Session } from './auth.js';
 import { LiveFeed } from './live.js';
-import { assignmentView, attachmentView, fleetRow, hypervisorView, plannerView, profileView } from './views.js';
+import { assignmentView, attachmentView, fleetRow, hypervisorView, plannerView, profileView, type PlannerView } from './views.js';
 import { WriteRefused, type ConsoleWriter } from './writers.js';
 
 export interface EventView {
@@ -303,7 +303,7 @@ export class ConsoleServer {
       if (err instanceof ActionError) throw new ConsoleHttpError(err.status, err.message);
       throw err;
     }
-    if (!apply) return this.sendJson(res, 200, { change });
+    if (!apply) return this.sendJson(res, 200, { change, effect: this.effect(change) });
     if (change.gitOps) {
       throw new ConsoleHttpError(409, `${change.kind} ${change.namespace}/${change.name} is managed by ${change.gitOps.tool} (${change.gitOps.owner}); self-heal would revert a write. Commit this change to its repository instead.`, { gitOps: change.gitOps, yaml: change.after });
     }
@@ -315,6 +315,34 @@ export class ConsoleServer {
       if (err instanceof WriteRefused) throw new ConsoleHttpError(err.status, err.message, err.details);
       throw err;
     }
+  }
+
+  /**
+   * What the planner would do once the change is made: the VM with its new spec, or with the
+   * attachment added (as if its ISO were ready) or going. Shown beside the diff.
+   */
+  private effect(change: PlannedChange): PlannerView | undefined {
+    const vmName = change.kind === 'VirtualMachine' ? change.name : (change.object?.spec as { vmRef?: { name: string } } | undefined)?.vmRef?.name
+      ?? this.get<IsoAttachment>('IsoAttachment', `${change.namespace}/${change.name}`)?.spec.vmRef.name;
+    const vm = vmName ? this.get<VirtualMachine>('VirtualMachine', `${change.namespace}/${vmName}`) : undefined;
+    if (!vm) return undefined;
+    let attachments = this.list<IsoAttachment>('IsoAttachment').filter((a) => a.metadata.namespace === change.namespace && a.spec.vmRef.name === vm.metadata.name);
+    let after = vm;
+    if (change.kind === 'VirtualMachine' && change.operation === 'patch' && change.spec) {
+      after = { ...vm, spec: change.spec as VirtualMachine['spec'] };
+    } else if (change.operation === 'create' && change.object) {
+      const spec = change.object.spec as IsoAttachment['spec'];
+      const ready: IsoAttachment = {
+        ...(change.object as IsoAttachment),
+        spec: { ...spec, primaryBoot: spec.primaryBoot ?? false },
+        status: { volume: (spec.source as { volume?: string }).volume, conditions: [{ type: 'SourceReady', status: 'True', reason: 'Preview', message: '', lastTransitionTime: new Date().toISOString() }] } as IsoAttachment['status'],
+      };
+      attachments = [...attachments, ready];
+    } else if (change.operation === 'delete') {
+      attachments = attachments.map((a) => (a.metadata.name === change.name ? { ...a, metadata: { ...a.metadata, deletionTimestamp: new Date().toISOString() } } : a));
+    }
+    const assignments = this.source('NodeBootAssignment').cache.byIndex(ASSIGNMENT_VM_INDEX, `${change.namespace}/${vm.metadata.name}`) as NodeBootAssignment[];
+    return plannerView(after, attachments, assignments);
   }
 
   private async script(res: ServerResponse, session: Session, query: URLSearchParams): Promise<void> {

@@ -20,6 +20,18 @@ interface Detail {
   eventsError?: string;
 }
 
+function describeStep(s: PlannerView['steps'][number]): string {
+  switch (s.op) {
+    case 'attachIso': return `attach ${s.volume} at ${s.slot}`;
+    case 'detachIso': return `take ${s.volume} out of ${s.slot}`;
+    case 'swapMedia': return `swap ${s.slot} from ${s.from} to ${s.to}`;
+    case 'createCloudInit': return `create the cloud-init drive at ${s.slot}`;
+    case 'removeCloudInit': return `remove the cloud-init drive from ${s.slot}`;
+    case 'regenerateCloudInit': return 'regenerate the cloud-init image';
+    case 'setBootOrder': return `set the boot order to ${s.order.join(', ')} (was ${s.previous.join(', ') || 'none'})`;
+  }
+}
+
 const PRESETS = ['cdrom_hd', 'hd', 'cdrom', 'hd_cdrom', 'network_hd'];
 const SLOTS = ['auto', 'ide0', 'ide1', 'ide2', 'ide3', 'sata0', 'sata1', 'sata2', 'sata3', 'sata4', 'sata5', 'scsi0', 'scsi1', 'scsi2', 'scsi3', 'scsi4', 'scsi5'];
 
@@ -49,20 +61,25 @@ export function vmView(root: HTMLElement, namespace: string, name: string): () =
   async function preview(body: Record<string, unknown>): Promise<void> {
     replace(changePanel, h('p', null, 'Working out the change…'));
     try {
-      const { change } = await api<{ change: PlannedChange }>('/api/actions/preview', { method: 'POST', body: { namespace, name, ...body } });
-      showChange(change, body);
+      const { change, effect } = await api<{ change: PlannedChange; effect?: PlannerView }>('/api/actions/preview', { method: 'POST', body: { namespace, name, ...body } });
+      showChange(change, body, effect);
     } catch (err) {
       showError(err);
     }
   }
 
-  function showChange(change: PlannedChange, body: Record<string, unknown>): void {
+  function showChange(change: PlannedChange, body: Record<string, unknown>, effect?: PlannerView): void {
     const lines = change.diff.split('\n').filter(Boolean).map((l) => h('span', { class: l.startsWith('+ ') ? 'add' : l.startsWith('- ') ? 'del' : 'same' }, `${l}\n`));
     const verb = change.operation === 'patch' ? 'Change' : change.operation === 'create' ? 'Create' : 'Delete';
     replace(changePanel,
       h('h3', null, `${verb} ${change.kind} ${change.namespace}/${change.name}`),
       change.gitOps ? h('p', { class: 'warn' }, `Managed by ${change.gitOps.tool} (${change.gitOps.owner}): self-heal would revert a write from here. Commit this change to the repository instead.`) : null,
       h('pre', { class: 'diff', 'aria-label': 'Change as a diff' }, ...lines),
+      effect ? h('div', { class: 'effect' }, h('h4', null, 'Then bootplane would'),
+        effect.refused ? h('p', { class: 'warn' }, `refuse: ${effect.refused}`)
+          : effect.unknown ? h('p', null, effect.unknown)
+            : effect.steps.length ? h('ol', { 'data-testid': 'effect' }, ...effect.steps.map((s) => h('li', null, describeStep(s)))) : h('p', null, 'change nothing on the hypervisor.'),
+        ...effect.warnings.map((w) => h('p', { class: 'warn' }, w))) : null,
       change.gitOps
         ? h('details', { open: true }, h('summary', null, 'YAML to commit'), h('pre', { class: 'yaml' }, change.after || `# delete ${change.kind} ${change.namespace}/${change.name}`))
         : h('div', { class: 'buttons' },
