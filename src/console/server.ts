@@ -261,8 +261,14 @@ export class ConsoleServer {
     }
     const vm = this.get<VirtualMachine>('VirtualMachine', `${namespace}/${name}`);
     if (!vm) throw new ConsoleHttpError(404, `VirtualMachine ${namespace}/${name} is not in the cache`);
-    const attachments = this.list<IsoAttachment>('IsoAttachment').filter((a) => a.metadata.namespace === namespace && a.spec.vmRef.name === name);
-    const assignments = this.source('NodeBootAssignment').cache.byIndex(ASSIGNMENT_VM_INDEX, `${namespace}/${name}`) as NodeBootAssignment[];
+    // What the VM's page shows of other kinds is checked for those kinds too.
+    const [mayListAttachments, mayListAssignments] = await Promise.all([
+      this.o.auth.canRead(session, { verb: 'list', resource: 'isoattachments', namespace }),
+      this.o.auth.canRead(session, { verb: 'list', resource: 'nodebootassignments', namespace }),
+    ]);
+    const attachments = mayListAttachments ? this.list<IsoAttachment>('IsoAttachment').filter((a) => a.metadata.namespace === namespace && a.spec.vmRef.name === name) : [];
+    const assignments = mayListAssignments ? this.source('NodeBootAssignment').cache.byIndex(ASSIGNMENT_VM_INDEX, `${namespace}/${name}`) as NodeBootAssignment[] : [];
+    const hidden = [...(mayListAttachments ? [] : ['isoattachments']), ...(mayListAssignments ? [] : ['nodebootassignments'])];
     const hypervisor = await this.o.auth.canRead(session, { verb: 'get', resource: 'hypervisors', name: vm.spec.hypervisorRef.name })
       ? this.get<Hypervisor>('Hypervisor', vm.spec.hypervisorRef.name)
       : undefined;
@@ -279,7 +285,8 @@ export class ConsoleServer {
       status: { conditions: vm.status?.conditions ?? [], devices: vm.status?.devices ?? [], install: vm.status?.install, bootOrder: vm.status?.bootOrder ?? [], pendingChanges: vm.status?.pendingChanges ?? [] },
       attachments: attachments.map(attachmentView),
       assignments: assignments.map(assignmentView),
-      planner: plannerView(vm, attachments, assignments),
+      planner: hidden.length === 0 ? plannerView(vm, attachments, assignments) : { steps: [], warnings: [], unknown: `${session.user} may not list ${hidden.join(' and ')} in namespace ${namespace}, which the planner's answer depends on.` },
+      ...(hidden.length ? { hidden } : {}),
       hypervisorIsos: hypervisor ? hypervisorView(hypervisor).isos : [],
       events,
       ...(eventsError ? { eventsError } : {}),
@@ -293,6 +300,9 @@ export class ConsoleServer {
     if (!(await this.o.auth.canRead(session, { verb: 'get', resource: 'virtualmachines', namespace: request.namespace, name: request.name }))) {
       throw new ConsoleHttpError(403, `${session.user} may not get virtualmachines.bootplane.io in namespace ${request.namespace}`);
     }
+    if (request.action === 'detachIso' && !(await this.o.auth.canRead(session, { verb: 'get', resource: 'isoattachments', namespace: request.namespace, name: request.attachment }))) {
+      throw new ConsoleHttpError(403, `${session.user} may not get isoattachments.bootplane.io in namespace ${request.namespace}`);
+    }
     let change: PlannedChange;
     try {
       change = planAction(request, {
@@ -303,7 +313,11 @@ export class ConsoleServer {
       if (err instanceof ActionError) throw new ConsoleHttpError(err.status, err.message);
       throw err;
     }
-    if (!apply) return this.sendJson(res, 200, { change, effect: this.effect(change) });
+    if (!apply) {
+      const mayPlan = await this.o.auth.canRead(session, { verb: 'list', resource: 'isoattachments', namespace: request.namespace })
+        && await this.o.auth.canRead(session, { verb: 'list', resource: 'nodebootassignments', namespace: request.namespace });
+      return this.sendJson(res, 200, { change, ...(mayPlan ? { effect: this.effect(change) } : {}) });
+    }
     if (change.gitOps) {
       throw new ConsoleHttpError(409, `${change.kind} ${change.namespace}/${change.name} is managed by ${change.gitOps.tool} (${change.gitOps.owner}); self-heal would revert a write. Commit this change to its repository instead.`, { gitOps: change.gitOps, yaml: change.after });
     }
