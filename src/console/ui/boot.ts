@@ -24,6 +24,19 @@ function chart(samples: Sample[]): Element {
   return svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img', 'aria-label': title.textContent }, title, ...bars);
 }
 
+/** Boots per profile over the sampled window and since the process started. */
+function perProfile(samples: Sample[]): Element {
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  const profiles = Object.keys(last?.byProfile ?? {}).sort();
+  if (!last || profiles.length === 0) return h('p', { class: 'muted' }, 'No profile has been booted yet.');
+  const minutes = Math.max(1, Math.round((last.at - first!.at) / 60_000));
+  return h('table', { class: 'per-profile' },
+    h('thead', null, h('tr', null, h('th', null, 'Profile'), h('th', null, `Boots, last ${minutes} min`), h('th', null, 'Boots since start'))),
+    h('tbody', null, ...profiles.map((p) => h('tr', null, h('td', null, p), h('td', null, String(last.byProfile[p]! - (first!.byProfile[p] ?? 0))), h('td', null, String(last.byProfile[p]))))),
+    h('caption', { class: 'muted' }, `Failures (red in the chart) in the window: ${last.failures - first!.failures}`));
+}
+
 export function bootView(root: HTMLElement): () => void {
   const mac = h('input', { type: 'text', placeholder: '52:54:00:be:ef:01', 'aria-label': 'MAC address', name: 'mac' });
   const uuid = h('input', { type: 'text', placeholder: 'SMBIOS UUID (optional)', 'aria-label': 'UUID', name: 'uuid' });
@@ -37,7 +50,7 @@ export function bootView(root: HTMLElement): () => void {
     replace(tables,
       h('section', { class: 'card' }, h('h2', null, 'Boot requests'), chart(data.samples),
         data.samples.length < 2 ? h('p', { class: 'muted' }, 'The console samples the boot server\'s counters every 10 s; bars appear after the second sample.') : null,
-        h('p', { class: 'muted' }, 'Per profile: ', Object.entries(data.stats?.bootsByProfile ?? {}).map(([p, n]) => `${p} ${n}`).join(', ') || 'none yet')),
+        perProfile(data.samples)),
       h('section', { class: 'card' }, h('h2', null, 'Assignments'),
         h('table', null, h('thead', null, h('tr', null, ...['Namespace', 'Name', 'MAC', 'UUID', 'VM', 'Profile', 'State', 'Mode', 'Last boot', 'Boots', 'Ready'].map((c) => h('th', null, c)))),
           h('tbody', null, ...data.assignments.map((a) => h('tr', null, h('td', null, a.namespace), h('td', null, a.name),
