@@ -6,7 +6,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
+COPY hack/build-console.ts ./hack/
+RUN npx tsc -p tsconfig.build.json && npx tsx hack/build-console.ts && npm prune --omit=dev
 
 FROM debian:bookworm-slim AS ipxe
 RUN apt-get update && apt-get install -y --no-install-recommends ipxe && rm -rf /var/lib/apt/lists/*
@@ -28,6 +29,6 @@ COPY --from=ipxe /usr/lib/ipxe/undionly.kpxe /usr/lib/ipxe/ipxe.efi /usr/lib/ipx
 COPY --from=tgt /out/usr/sbin/ /usr/sbin/
 COPY --from=tgt /out/lib/ /usr/lib/x86_64-linux-gnu/
 USER 65532:65532
-EXPOSE 8080 8081 8082
+EXPOSE 8080 8081 8082 8083
 ENTRYPOINT ["/nodejs/bin/node", "/app/dist/src/cli/main.js"]
 CMD ["controller"]

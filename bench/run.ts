@@ -10,6 +10,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   'libvirt-op': () => import('./libvirt-op.js'),
   'guest-agent-exec': () => import('./guest-agent-exec.js'),
   diskless: () => import('./diskless.js'),
+  console: () => import('./console.js'),
 };
 
 const names = process.argv.slice(2);

@@ -20,7 +20,9 @@ packages=(ca-certificates curl openssl git
   # test disk without loop mounts
   tgt syslinux mtools dosfstools
   # the diskless benchmark measures reflink copies on an XFS filesystem in a loop-mounted file
-  xfsprogs)
+  xfsprogs
+  # the web console's browser tests, screenshots and benchmark (driven by playwright-core)
+  chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 echo "== type-check"; tsc -p tsconfig.json --noEmit
 echo "== lint"; eslint --max-warnings 0 .
+echo "== console assets"; tsx hack/build-console.ts
 echo "== unit tests"; vitest run --project unit
 echo "== control plane"; hack/control-plane.sh up
 echo "== integration tests"; vitest run --project integration

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import { KINDS } from './api/v1alpha1/kinds.js';
 import { startBootServer } from './boot/start.js';
+import { clusterMode, startConsole } from './console/start.js';
 import type { ControllerConfig } from './config/config.js';
 import { setUpControllers } from './controllers/index.js';
 import { DriverPool } from './hypervisors/pool.js';
@@ -52,6 +53,8 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
   await Promise.all([...informers.values()].map((i) => i.waitForSync()));
   // The boot server answers from the synced caches in every replica, leader or not.
   const boot = await startBootServer(config, store, log, informers.get('NodeBootAssignment')!);
+  // The web console, too: people sign in with their own tokens and act with their own RBAC.
+  const webConsole = await startConsole(config, informers, clusterMode(client), boot.server, log);
 
   let elector: LeaderElector | undefined;
   if (config.leaderElect) {
@@ -79,6 +82,7 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
       await controllers.stop();
       await elector?.stop();
       await boot.stop();
+      await webConsole?.stop();
       await Promise.all([...informers.values()].map((i) => i.stop()));
       await store.stop();
       await drivers.closeAll();

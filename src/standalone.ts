@@ -3,6 +3,7 @@
 // leader election; status, finalizers and Events are kept beside the manifests.
 import type { Logger } from 'pino';
 import { startBootServer, type RunningBootServer } from './boot/start.js';
+import { standaloneMode, startConsole, type RunningConsole } from './console/start.js';
 import type { ControllerConfig } from './config/config.js';
 import { setUpControllers } from './controllers/index.js';
 import type { DriverRegistry } from './hypervisors/driver.js';
@@ -16,6 +17,8 @@ import { DirStore } from './store/dir-store.js';
 export interface RunningStandalone {
   store: DirStore;
   boot: RunningBootServer;
+  /** The web console, unless --console-addr has port 0. */
+  console: RunningConsole | undefined;
   stop(): Promise<void>;
 }
 
@@ -29,16 +32,19 @@ export async function runStandalone(dir: string, config: ControllerConfig, log: 
 
   const servers = await startObservabilityServers(config, () => true);
   const boot = await startBootServer(config, store, log, store.source('NodeBootAssignment'));
+  const webConsole = await startConsole(config, store.sources, standaloneMode(store, config.consoleToken ?? process.env.BOOTPLANE_CONSOLE_TOKEN), boot.server, log);
   controllers.start();
 
   return {
     store,
     boot,
+    console: webConsole,
     async stop() {
       log.info('shutting down: finishing in-flight reconciles');
       await controllers.stop();
       store.stop();
       await boot.stop();
+      await webConsole?.stop();
       await drivers.closeAll();
       await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
       log.info('stopped');

@@ -54,7 +54,7 @@ beforeAll(async () => {
   const kernel = readFileSync(KERNEL);
   upstream = createServer((_req, res) => res.end(kernel)).listen(upstreamPort, '127.0.0.1');
   controller = await runController(parseControllerConfig({
-    kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0',
+    kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', consoleAddr: ':0',
     bootAddr: `127.0.0.1:${bootPort}`, bootStatusFlushMs: 200, bootAssetCacheDir: join(work, 'assets'), bootAssetDir: guestDir,
   }), createLogger({ level: 'info', destination: createWriteStream(join(work, 'controller.log')) }));
 });

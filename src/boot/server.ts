@@ -473,6 +473,31 @@ export class BootServer {
 
   private get store(): ResourceStore { return this.o.store; }
 
+  /**
+   * The script a machine with this MAC or UUID would get now, rendered by the same code the
+   * request path uses, without recording a boot or using up a boot-once. Signed Ignition and
+   * cloud-config URLs are credentials: the preview shows where the signature goes, never one.
+   */
+  previewScript(mac: string | undefined, uuid: string | undefined, firmware: Firmware, serverUrl: string): { answer: BootAnswer['kind']; assignment?: string; profile?: string; script?: string; reason?: string } {
+    const assignment = this.findAssignment(mac, uuid);
+    const profile = assignment ? this.store.get<BootProfile>('BootProfile', `${assignment.metadata.namespace}/${assignment.spec.profileRef.name}`) : undefined;
+    const facts: MachineFacts = { mac: mac ?? assignment?.spec.mac?.toLowerCase(), firmware, serverUrl, bootOnceUsedHere: assignment ? this.o.recorder.usedBootOnce(assignment) : false };
+    if (assignment?.spec.ignitionSecretRef) facts.ignitionUrl = `${serverUrl}/ignition?<signed-when-served>`;
+    if (assignment?.spec.cloudConfigSecretRef) facts.cloudConfigUrl = `${serverUrl}/cloud-config?<signed-when-served>`;
+    const answer = decideBoot(assignment, profile, facts);
+    const base = { answer: answer.kind, ...(assignment ? { assignment: keyOf(assignment) } : {}), ...(profile ? { profile: keyOf(profile) } : {}) };
+    switch (answer.kind) {
+      case 'profile': return { ...base, script: answer.script };
+      case 'localBoot': return { ...base, ...(answer.script !== undefined ? { script: answer.script } : { reason: 'boot once used: the server answers 404' }) };
+      case 'fallback': {
+        if (this.o.fallback === 'localBoot') return { ...base, reason: answer.reason, script: buildLocalBootScript('exit', firmware, `bootplane: no network boot for this machine (${answer.reason})`)! };
+        const profiles = this.store.byIndex<BootProfile>('BootProfile', PUBLIC_PROFILE_INDEX, 'true').filter((p) => !p.spec.unattended).map((p) => ({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name }));
+        return { ...base, reason: answer.reason, script: buildFallbackMenu(serverUrl, profiles) };
+      }
+      case 'renderError': return { ...base, reason: `parameter ${answer.parameter} is refused or missing` };
+    }
+  }
+
   private findAssignment(mac: string | undefined, uuid: string | undefined): NodeBootAssignment | undefined {
     let found = mac ? this.store.byIndex<NodeBootAssignment>('NodeBootAssignment', ASSIGNMENT_MAC_INDEX, mac) : [];
     if (found.length === 0 && uuid) found = this.store.byIndex<NodeBootAssignment>('NodeBootAssignment', ASSIGNMENT_UUID_INDEX, uuid);

@@ -45,6 +45,10 @@ export const ControllerConfig = z.object({
   disklessControlPort: z.number().int().min(0).max(32767).default(0),
   disklessDataDir: z.string().default('/var/lib/bootplane/diskless'),
   disklessStopGraceSeconds: z.number().int().min(0).default(300),
+  // Web console (src/console): its own port; 0 turns it off.
+  consoleAddr: address.default(':8083'),
+  /** Standalone only: the sign-in token (random when unset). Prefer the environment variable. */
+  consoleToken: z.string().min(16, 'the console token needs at least 16 characters').optional(),
 });
 export type ControllerConfig = z.infer<typeof ControllerConfig>;
 

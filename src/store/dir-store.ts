@@ -305,6 +305,11 @@ export class DirStore implements ResourceStore {
     writeFileAtomic(recordPath(this.dir, kind, record.manifest), stringify(record, { lineWidth: 0 }));
   }
 
+  /** The manifest file an object was read from (the web console edits it there). */
+  manifestFile(kind: string, obj: { metadata: { name: string; namespace?: string } }): string | undefined {
+    return this.fileOf.get(objectId(kind, obj as KubeObject));
+  }
+
   // ResourceStore
 
   get<T extends KubeObject>(kind: string, key: string): T | undefined {
