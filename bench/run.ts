@@ -8,6 +8,8 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   'proxmox-calls': () => import('./proxmox-calls.js'),
   'proxmox-converge': () => import('./proxmox-converge.js'),
   'libvirt-op': () => import('./libvirt-op.js'),
+  'scale-1k': () => import('./scale.js').then((m) => ({ run: () => m.runScale('scale-1k', 1_000) })),
+  'scale-10k': () => import('./scale.js').then((m) => ({ run: () => m.runScale('scale-10k', 10_000) })),
 };
 
 const names = process.argv.slice(2);
