@@ -9,6 +9,8 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   'proxmox-converge': () => import('./proxmox-converge.js'),
   'libvirt-op': () => import('./libvirt-op.js'),
   'scale-1k': () => import('./scale.js').then((m) => ({ run: () => m.runScale('scale-1k', 1_000) })),
+  'steady-state': () => import('./steady-state.js'),
+  soak: () => import('./soak.js'),
   'scale-10k': () => import('./scale.js').then((m) => ({ run: () => m.runScale('scale-10k', 10_000) })),
 };
 

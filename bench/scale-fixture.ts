@@ -8,7 +8,9 @@ import type { KubeClient } from '../src/kube/client.js';
 import { KubeApiError } from '../src/kube/errors.js';
 import { bootplaneResource, collectionPath, objectPath } from '../src/kube/resources.js';
 
-export const SCALE_HYPERVISOR = 'scale-pve';
+export function hypervisorFor(purpose: string): string {
+  return `${purpose}-pve`;
+}
 export const SCALE_ISO = 'local:iso/scale-installer.iso';
 const SCALE_LABEL = 'bench.bootplane.io/scale';
 const TOKEN_ID = 'root@pam!scale';
@@ -16,6 +18,7 @@ const TOKEN_SECRET = '21111111-2222-4333-8444-555555555555';
 const IN_FLIGHT = 32;
 
 export interface Scale {
+  purpose: string;
   namespace: string;
   sim: PveSimulator;
   vmNames: string[];
@@ -25,10 +28,12 @@ export function scaleVmName(i: number): string {
   return `vm-${String(i).padStart(5, '0')}`;
 }
 
-export async function setUpScale(client: KubeClient, count: number): Promise<Scale> {
-  await removeScaleLeftovers(client);
-  const namespace = `bootplane-scale-${Date.now().toString(36)}`;
-  await client.request('/api/v1/namespaces', { method: 'POST', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { [SCALE_LABEL]: 'true' } } } });
+/** `purpose` (scale, steady, soak) keeps benchmarks running side by side apart: each cleans up its own. */
+export async function setUpScale(client: KubeClient, count: number, purpose = 'scale'): Promise<Scale> {
+  await removeScaleLeftovers(client, purpose);
+  const namespace = `bootplane-${purpose}-${Date.now().toString(36)}`;
+  const hypervisor = hypervisorFor(purpose);
+  await client.request('/api/v1/namespaces', { method: 'POST', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { [SCALE_LABEL]: purpose } } } });
   const sim = new PveSimulator({ nodes: ['pve0', 'pve1', 'pve2', 'pve3'] });
   sim.auth.addToken(TOKEN_ID, TOKEN_SECRET);
   sim.cluster.addIso(SCALE_ISO);
@@ -44,12 +49,12 @@ export async function setUpScale(client: KubeClient, count: number): Promise<Sca
   }
   await sim.start();
   await client.request(`/api/v1/namespaces/${namespace}/secrets`, { method: 'POST', body: {
-    apiVersion: 'v1', kind: 'Secret', metadata: { name: SCALE_HYPERVISOR, namespace },
+    apiVersion: 'v1', kind: 'Secret', metadata: { name: hypervisor, namespace },
     stringData: { tokenId: TOKEN_ID, tokenSecret: TOKEN_SECRET, 'ca.crt': sim.certificate.cert },
   } });
   await client.request(collectionPath(bootplaneResource('Hypervisor')), { method: 'POST', body: {
-    apiVersion: 'bootplane.io/v1alpha1', kind: 'Hypervisor', metadata: { name: SCALE_HYPERVISOR, labels: { [SCALE_LABEL]: 'true' } },
-    spec: { type: 'proxmox', proxmox: { endpoint: sim.endpoint }, credentialsSecretRef: { name: SCALE_HYPERVISOR, namespace }, tls: { caSecretKey: 'ca.crt' } },
+    apiVersion: 'bootplane.io/v1alpha1', kind: 'Hypervisor', metadata: { name: hypervisor, labels: { [SCALE_LABEL]: purpose } },
+    spec: { type: 'proxmox', proxmox: { endpoint: sim.endpoint }, credentialsSecretRef: { name: hypervisor, namespace }, tls: { caSecretKey: 'ca.crt' } },
   } });
   const vms = bootplaneResource('VirtualMachine');
   const isos = bootplaneResource('IsoAttachment');
@@ -58,7 +63,7 @@ export async function setUpScale(client: KubeClient, count: number): Promise<Sca
     await client.request(collectionPath(vms, namespace), { method: 'POST', body: {
       apiVersion: 'bootplane.io/v1alpha1', kind: 'VirtualMachine', metadata: { name, namespace },
       spec: {
-        hypervisorRef: { name: SCALE_HYPERVISOR }, proxmox: { node: `pve${i % 4}`, vmid: 1000 + i },
+        hypervisorRef: { name: hypervisor }, proxmox: { node: `pve${i % 4}`, vmid: 1000 + i },
         osFamily: 'debian', bootOrder: { preset: 'hd' }, cloudInit: { placement: 'auto', user: 'debian', ipConfigs: [{ ip: 'dhcp' }] },
       },
     } });
@@ -67,7 +72,7 @@ export async function setUpScale(client: KubeClient, count: number): Promise<Sca
       spec: { vmRef: { name }, source: { volume: SCALE_ISO } },
     } });
   });
-  return { namespace, sim, vmNames };
+  return { purpose, namespace, sim, vmNames };
 }
 
 /** Every simulated VM has the ISO attached and its cloud-init drive on SCSI. */
@@ -87,23 +92,31 @@ export async function isoAttachmentsAttached(client: KubeClient, scale: Scale): 
 }
 
 export async function tearDownScale(client: KubeClient, scale: Scale): Promise<void> {
-  await removeScaleLeftovers(client);
+  await removeScaleLeftovers(client, scale.purpose);
   await scale.sim.stop();
 }
 
-/** Scale namespaces and the scale Hypervisor, finalizers stripped (no controller runs now). */
-export async function removeScaleLeftovers(client: KubeClient): Promise<void> {
-  const namespaces = await client.request<{ items: { metadata: { name: string } }[] }>('/api/v1/namespaces', { query: { labelSelector: `${SCALE_LABEL}=true` } });
+/**
+ * Scale namespaces and the scale Hypervisor, finalizers stripped (no controller runs now). The
+ * test control plane has no namespace controller: objects are deleted here and the namespace
+ * finalized by hand, or it would stay Terminating with its objects.
+ */
+export async function removeScaleLeftovers(client: KubeClient, purpose: string): Promise<void> {
+  const namespaces = await client.request<{ items: { metadata: { name: string } }[] }>('/api/v1/namespaces', { query: { labelSelector: `${SCALE_LABEL}=${purpose}` } });
   for (const { metadata: { name: namespace } } of namespaces.items) {
     for (const kind of ['IsoAttachment', 'VirtualMachine'] as const) {
       const type = bootplaneResource(kind);
       const list = await client.request<{ items: { metadata: { name: string; finalizers?: string[] } }[] }>(collectionPath(type, namespace), { timeoutMs: 300_000 });
       const held = list.items.filter((o) => o.metadata.finalizers?.length);
       await inParallel(held.length, (i) => ignoreNotFound(client.request(objectPath(type, namespace, held[i]!.metadata.name), { method: 'PATCH', contentType: 'application/merge-patch+json', body: { metadata: { finalizers: null } } })));
+      await client.request(collectionPath(type, namespace), { method: 'DELETE', timeoutMs: 300_000 });
     }
+    await ignoreNotFound(client.request(`/api/v1/namespaces/${namespace}/secrets`, { method: 'DELETE' }));
+    await ignoreNotFound(client.request(`/api/v1/namespaces/${namespace}/events`, { method: 'DELETE', timeoutMs: 300_000 }));
     await ignoreNotFound(client.request(`/api/v1/namespaces/${namespace}`, { method: 'DELETE' }));
+    await ignoreNotFound(client.request(`/api/v1/namespaces/${namespace}/finalize`, { method: 'PUT', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace }, spec: { finalizers: [] } } }));
   }
-  const hv = objectPath(bootplaneResource('Hypervisor'), undefined, SCALE_HYPERVISOR);
+  const hv = objectPath(bootplaneResource('Hypervisor'), undefined, hypervisorFor(purpose));
   await ignoreNotFound(client.request(hv, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { metadata: { finalizers: null } } }));
   await ignoreNotFound(client.request(hv, { method: 'DELETE' }));
 }

@@ -8,10 +8,11 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { apiServerWrites, writesSince } from './apiserver-writes.js';
 import { ControllerChild, histogramQuantile, sum, type Metrics } from './controller-child.js';
 import { benchClient } from './fixtures.js';
 import { report } from './report.js';
-import { isoAttachmentsAttached, scaleConverged, setUpScale, SCALE_HYPERVISOR, tearDownScale } from './scale-fixture.js';
+import { isoAttachmentsAttached, hypervisorFor, scaleConverged, setUpScale, tearDownScale } from './scale-fixture.js';
 import { measureStatusWrites } from './status-writes.js';
 
 const MiB = 2 ** 20;
@@ -30,6 +31,7 @@ export async function runScale(name: string, wanted: number): Promise<void> {
     await empty.stop();
 
     const scale = await setUpScale(client, count);
+    const writesBefore = await apiServerWrites();
     const started = performance.now();
     controller = await ControllerChild.start({ concurrency }, logFile);
     let peakRssBytes = 0;
@@ -46,6 +48,7 @@ export async function runScale(name: string, wanted: number): Promise<void> {
     }, 2_000);
     const seconds = (performance.now() - started) / 1000;
     const atConvergence = await controller.metrics();
+    const apiWrites = writesSince(writesBefore, await apiServerWrites());
     peakRssBytes = Math.max(peakRssBytes, sum(atConvergence, 'process_resident_memory_bytes'));
     // Memory once the burst is over: what the controller holds for N objects.
     await sleep(5_000);
@@ -72,8 +75,9 @@ export async function runScale(name: string, wanted: number): Promise<void> {
       reconcileErrors: sum(atConvergence, 'controller_runtime_reconcile_errors_total'),
       queueP99SecondsVm: queueP99('virtualmachine'), queueP99SecondsIso: queueP99('isoattachment'),
       apiStatusWrites: sum(atConvergence, 'bootplane_status_writes_total'),
+      apiWrites: Object.values(apiWrites).reduce((a, b) => a + b, 0), apiWritesByResource: apiWrites,
       pveCalls: scale.sim.calls.length, pveWrites: scale.sim.calls.filter((c) => !c.startsWith('GET')).length,
-      schemaViolations: scale.sim.schemaViolations.length, hypervisor: SCALE_HYPERVISOR,
+      schemaViolations: scale.sim.schemaViolations.length, hypervisor: hypervisorFor(scale.purpose),
     });
     report({
       name: `${name}-memory`, unit: 'MiB RSS', value: rss / MiB, target: 200,

@@ -30,7 +30,6 @@ import type { NodeBootAssignment } from '../../api/v1alpha1/node-boot-assignment
 import { VM_INDEX } from './watches.js';
 
 const RETRY_MS = 30_000;
-const RESYNC_MS = 5 * 60_000;
 
 interface Pass {
   vm: VirtualMachine;
@@ -128,12 +127,14 @@ export class VirtualMachineReconciler implements Reconciler {
       pass.updates.push({ type: 'MediaConfigured', status: 'False', reason: 'PlanRefused', message: err.message });
       Object.assign(pass.fields, observedStatus(observed));
       pass.updates.push(restartRequiredCondition(observed));
-      return this.finish(pass, RESYNC_MS);
+      return this.finish(pass);
     }
     pass.fields.osFamily = plan.osFamily;
     pass.fields.osFamilySource = plan.osFamilySource;
 
-    let requeueAfterMs = RESYNC_MS;
+    // Drift on a converged VM is found by the informers' resync (--resync-seconds): a timer of
+    // our own as well would read every VM twice per interval.
+    let requeueAfterMs: number | undefined;
     let mediaInPlace = false;
     if (deleting && plan.steps.length === 0) {
       // Every ISO bootplane attached is out and the boot order restored: let the object go.
@@ -168,7 +169,7 @@ export class VirtualMachineReconciler implements Reconciler {
     // deleting, and not on a failed or waiting pass (the next pass writes it).
     if (spec.data.cloudInit && plan.cloudInitSlot && mediaInPlace && !safeMode && !deleting) {
       const retry = await this.writeCloudInit(pass, driver, ref, observed, spec.data.cloudInit, ctx);
-      if (retry) requeueAfterMs = Math.min(requeueAfterMs, RETRY_MS);
+      if (retry) requeueAfterMs = Math.min(requeueAfterMs ?? RETRY_MS, RETRY_MS);
     }
 
     Object.assign(pass.fields, observedStatus(observed));
