@@ -48,7 +48,7 @@ describe('loadClusterConnection', () => {
     expect(c.viaClientNode).toBe(true);
     expect(c.server.host).toBe('10.0.0.1:6443');
     expect(JSON.stringify(await c.headers())).toContain('Bearer from-exec');
-  });
+  }, 60_000); // loading client-node takes seconds on a busy machine
 
   it('reads the in-cluster service account, re-reading the rotated token', async () => {
     const sa = mkdtempSync(join(tmpdir(), 'sa-'));

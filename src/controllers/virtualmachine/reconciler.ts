@@ -28,6 +28,7 @@ import { desiredMedia, installStatus, networkBootActive, observedStatus, readyCo
 import { ASSIGNMENT_VM_INDEX } from '../../boot/indexes.js';
 import type { NodeBootAssignment } from '../../api/v1alpha1/node-boot-assignment.js';
 import { VM_INDEX } from './watches.js';
+import { isPowerOperation, pollPowerOperation, POWER_POLL_MS, powerIntent, withTask, type PowerAction } from './power-operation.js';
 
 const RETRY_MS = 30_000;
 
@@ -106,7 +107,15 @@ export class VirtualMachineReconciler implements Reconciler {
 
     // A change a previous pass (or another replica) started and did not finish: the plan below
     // is made from the VM as it is now, so it completes whatever is left; the record goes.
-    if (vm.status?.operation) {
+    if (vm.status?.operation && isPowerOperation(vm.status.operation)) {
+      const outcome = await pollPowerOperation(vm.status.operation, driver, ref, observed, ctx.signal);
+      if (outcome.running) {
+        Object.assign(pass.fields, observedStatus(observed));
+        return this.finish(pass, POWER_POLL_MS);
+      }
+      if (outcome.failure) this.store.recordEvent(vm, 'Warning', 'PowerFailed', 'Power', `${vm.status.operation.kind} failed: ${outcome.failure}`);
+      pass.fields.operation = undefined;
+    } else if (vm.status?.operation) {
       ctx.log.info({ operation: vm.status.operation.id }, 'resuming an interrupted change from the VM as it is now');
       this.store.recordEvent(vm, 'Normal', 'OperationResumed', 'Plan', `Change ${vm.status.operation.id} was interrupted; planning again from the VM as it is now.`);
       pass.fields.operation = undefined;
@@ -174,14 +183,15 @@ export class VirtualMachineReconciler implements Reconciler {
 
     Object.assign(pass.fields, observedStatus(observed));
     pass.updates.push(restartRequiredCondition(observed));
+    let powering = false;
     if (spec.data.disruptiveChanges === 'Restart' && (observed.pending?.length ?? 0) > 0 && observed.power === 'Running' && !safeMode) {
-      await this.power(pass, driver, ref, 'reboot', `apply pending ${observed.pending!.join(', ')}`, ctx);
+      powering = await this.power(pass, driver, ref, 'reboot', `apply pending ${observed.pending!.join(', ')}`, ctx);
     }
-    if (spec.data.powerState && !safeMode) {
-      if (spec.data.powerState === 'Running' && observed.power === 'Stopped') await this.power(pass, driver, ref, 'start', 'spec.powerState is Running', ctx);
-      if (spec.data.powerState === 'Stopped' && observed.power === 'Running') await this.power(pass, driver, ref, 'shutdown', 'spec.powerState is Stopped', ctx);
+    if (spec.data.powerState && !safeMode && !powering) {
+      if (spec.data.powerState === 'Running' && observed.power === 'Stopped') powering = await this.power(pass, driver, ref, 'start', 'spec.powerState is Running', ctx);
+      if (spec.data.powerState === 'Stopped' && observed.power === 'Running') powering = await this.power(pass, driver, ref, 'shutdown', 'spec.powerState is Stopped', ctx);
     }
-    return this.finish(pass, requeueAfterMs);
+    return this.finish(pass, powering ? Math.min(requeueAfterMs ?? POWER_POLL_MS, POWER_POLL_MS) : requeueAfterMs);
   }
 
   /**
@@ -302,13 +312,22 @@ export class VirtualMachineReconciler implements Reconciler {
     return await driver.readVm(ref, ctx.signal).catch(() => undefined) ?? now;
   }
 
-  private async power(pass: Pass, driver: HypervisorDriver, ref: VmRef, action: 'start' | 'shutdown' | 'reboot', why: string, ctx: ReconcileContext): Promise<void> {
+  /** Sends a power action, recorded in status.operation around the call; true while its task runs. */
+  private async power(pass: Pass, driver: HypervisorDriver, ref: VmRef, action: PowerAction, why: string, ctx: ReconcileContext): Promise<boolean> {
+    const intent = powerIntent(action, why);
+    // Only on the current object: from a cache that has not caught up with this controller's own
+    // last write (a power task already recorded), the API server refuses it and nothing is sent.
+    pass.vm = { ...pass.vm, status: await this.writeStatus(pass.vm, [], { operation: intent }, { requireCurrent: true }) };
     try {
       const { task } = await driver.power(ref, action, ctx.signal);
+      pass.fields.operation = task ? withTask(intent, task) : undefined;
       ctx.log.info({ audit: { action: `power.${action}`, task } }, `power ${action}: ${why}`);
       this.store.recordEvent(pass.vm, 'Normal', `Power${action[0]!.toUpperCase()}${action.slice(1)}`, 'Power', `${action}: ${why}.`);
+      return task !== undefined;
     } catch (err) {
+      pass.fields.operation = undefined;
       this.store.recordEvent(pass.vm, 'Warning', 'PowerFailed', 'Power', `${action} failed: ${errorMessage(err)}`);
+      return false;
     }
   }
 
@@ -324,7 +343,7 @@ export class VirtualMachineReconciler implements Reconciler {
     return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
   }
 
-  private async writeStatus(vm: VirtualMachine, updates: ConditionUpdate[], fields: Partial<VirtualMachineStatus>): Promise<VirtualMachineStatus> {
+  private async writeStatus(vm: VirtualMachine, updates: ConditionUpdate[], fields: Partial<VirtualMachineStatus>, options?: { requireCurrent?: boolean }): Promise<VirtualMachineStatus> {
     const generation = vm.metadata.generation;
     const before = vm.status?.conditions;
     let conditions: Condition[] = [...(before ?? [])];
@@ -332,7 +351,7 @@ export class VirtualMachineReconciler implements Reconciler {
     if (updates.length > 0 && !updates.some((u) => u.type === 'Ready')) conditions = setCondition(conditions, readyCondition(conditions), generation);
     const status: Record<string, unknown> = { ...(vm.status ?? {}), ...fields, observedGeneration: generation, conditions };
     for (const [k, v] of Object.entries(status)) if (v === undefined) delete status[k];
-    const wrote = await this.store.writeStatus('VirtualMachine', vm, status);
+    const wrote = await this.store.writeStatus('VirtualMachine', vm, status, options);
     if (!wrote) return status as VirtualMachineStatus;
     for (const c of changedConditions(before, conditions)) {
       if (c.status === 'Unknown' || c.type === 'Ready' || c.type === 'Degraded' && c.status === 'False') continue;
