@@ -167,6 +167,9 @@ describe('the leader killed while its power task runs', () => {
     expect(sim.calls.filter((c) => /^POST .*\/qemu\/700\/status\/start$/.test(c)), [...powerLines(leader), ...powerLines(follower), events].join('\n')).toHaveLength(1);
     expect(Object.values(vm.config).filter((v) => v.startsWith('local:iso/installer.iso,'))).toHaveLength(1);
     expect(sim.schemaViolations).toEqual([]);
+    // Debug logs of both replicas, status and Events carry no credential.
+    const everything = JSON.stringify(replicas.map((r) => r.lines)) + JSON.stringify(await getJson(['get', 'vm,isoattachment,hv', '-A'])) + events;
+    expect(everything).not.toContain(TOKEN_SECRET);
   });
 });
 
