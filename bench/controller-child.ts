@@ -1,7 +1,8 @@
 // The controller as production runs it: the compiled code (dist/) in its own process, so its RSS
 // and heap are the controller's and nothing the benchmark, the client or the simulator holds.
 // Figures come from its own /metrics endpoint. Knobs: BENCH_CPU_PROF_DIR writes a V8 CPU profile
-// there when the controller exits; BENCH_HEAP_SNAPSHOT_DIR lets heapSnapshot() write one there.
+// there when the controller exits; BENCH_HEAP_SNAPSHOT_DIR lets heapSnapshot() write one there;
+// BENCH_CONTROLLER_NODE_FLAGS passes V8 flags to it.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -88,7 +89,8 @@ export class ControllerChild {
   readonly exited: Promise<number | null>;
 
   private constructor(readonly metricsPort: number, flags: Record<string, string>, logFile: string) {
-    const nodeFlags: string[] = [];
+    // BENCH_CONTROLLER_NODE_FLAGS, e.g. "--max-old-space-size=96": V8 flags for the controller.
+    const nodeFlags: string[] = (process.env.BENCH_CONTROLLER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
     if (process.env.BENCH_CPU_PROF_DIR) {
       mkdirSync(process.env.BENCH_CPU_PROF_DIR, { recursive: true });
       nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`);

@@ -356,6 +356,9 @@ export class VirtualMachineReconciler implements Reconciler {
     for (const c of changedConditions(before, conditions)) {
       if (c.status === 'Unknown' || c.type === 'Ready' || c.type === 'Degraded' && c.status === 'False') continue;
       const warning = c.type === 'RestartRequired' || c.type === 'SafeMode' ? c.status === 'True' : c.status === 'False';
+      // A condition first observed in a good state is not news (and at 10,000 VMs, one Event
+      // per condition would be most of the writes the API server sees); changes are.
+      if (!warning && !before?.some((b) => b.type === c.type)) continue;
       this.store.recordEvent(vm, warning ? 'Warning' : 'Normal', c.reason, c.type, c.message);
     }
     return status as VirtualMachineStatus;
