@@ -11,6 +11,10 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   'guest-agent-exec': () => import('./guest-agent-exec.js'),
   diskless: () => import('./diskless.js'),
   console: () => import('./console.js'),
+  'scale-1k': () => import('./scale.js').then((m) => ({ run: () => m.runScale('scale-1k', 1_000) })),
+  'steady-state': () => import('./steady-state.js'),
+  soak: () => import('./soak.js'),
+  'scale-10k': () => import('./scale.js').then((m) => ({ run: () => m.runScale('scale-10k', 10_000) })),
 };
 
 const names = process.argv.slice(2);

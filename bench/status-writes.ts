@@ -7,10 +7,13 @@ import { report } from './report.js';
 const PATCHES = Number(process.env.BENCH_PATCHES ?? 1000);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 32);
 
-export async function measureStatusWrites(patches = PATCHES, inFlight = IN_FLIGHT, vms = 1000): Promise<number> {
+/** Patches/s; `target` patches those VirtualMachines instead of the shared bench set. */
+export async function measureStatusWrites(patches = PATCHES, inFlight = IN_FLIGHT, vms = 1000, target?: { namespace: string; names: string[] }): Promise<number> {
   const client = await benchClient(inFlight);
   try {
-    await ensureVms(client, vms);
+    if (!target) await ensureVms(client, vms);
+    const namespace = target?.namespace ?? BENCH_NAMESPACE;
+    const nameOf = (i: number) => target ? target.names[i % target.names.length]! : `vm-${String(i % vms).padStart(5, '0')}`;
     const type = bootplaneResource('VirtualMachine');
     const stamp = Date.now();
     let next = 0;
@@ -18,8 +21,7 @@ export async function measureStatusWrites(patches = PATCHES, inFlight = IN_FLIGH
     await Promise.all(Array.from({ length: inFlight }, async () => {
       while (next < patches) {
         const i = next++;
-        const name = `vm-${String(i % vms).padStart(5, '0')}`;
-        await client.request(objectPath(type, BENCH_NAMESPACE, name, 'status'), {
+        await client.request(objectPath(type, namespace, nameOf(i), 'status'), {
           method: 'PATCH',
           contentType: 'application/merge-patch+json',
           body: { status: { observedGeneration: 1, bootOrderText: `bench-${stamp}-${i}` } },

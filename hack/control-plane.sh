@@ -8,6 +8,7 @@
 #   hack/control-plane.sh down    stop both
 #   hack/control-plane.sh env     print KUBECONFIG=... for `eval`
 #   hack/control-plane.sh restart-apiserver [seconds-down]
+#   hack/control-plane.sh restart-etcd [seconds-down]   (same data directory: nothing is lost)
 set -euo pipefail
 
 K8S_VERSION="${BOOTPLANE_K8S_VERSION:-1.34.4}"
@@ -201,5 +202,7 @@ case "${1:-}" in
   env) echo "KUBECONFIG=$STATE/kubeconfig" ;;
   restart-apiserver)
     stop_pid "$STATE/apiserver.pid"; sleep "${2:-0}"; start_apiserver; wait_ready ;;
-  *) echo "usage: $0 build|up|down|reset|env|restart-apiserver [seconds]" >&2; exit 2 ;;
+  restart-etcd)
+    stop_pid "$STATE/etcd.pid"; sleep "${2:-0}"; start_etcd; wait_ready ;;
+  *) echo "usage: $0 build|up|down|reset|env|restart-apiserver|restart-etcd [seconds]" >&2; exit 2 ;;
 esac

@@ -45,7 +45,6 @@ interface VmStatus {
   metadata: { uid: string };
   status?: {
     operation?: { kind: string; task?: string };
-    powerTask?: { action: string; task: string };
     devices?: { slot: string; kind: string; volume?: string; sizeBytes?: number; allocationBytes?: number }[];
     macAddresses?: string[];
   };
@@ -123,12 +122,12 @@ spec:
     await kubectlOk(['patch', 'virtualmachine', 'web', '-n', ns, '--type=merge', '-p', '{"spec":{"powerState":"Running"}}']);
     const vm = await eventually(async () => {
       const v = await vmObject('web');
-      return v.status?.powerTask ? v : undefined;
+      return v.status?.operation?.task ? v : undefined;
     }, 'power task in status', 30_000, 100);
-    expect(vm.status!.powerTask).toMatchObject({ action: 'start', task: expect.stringMatching(/:qmstart:700:/) as string });
+    expect(vm.status!.operation).toMatchObject({ kind: 'power.start', task: expect.stringMatching(/:qmstart:700:/) as string });
     await until('virtualmachine/web', 'PowerConfigured', (c) => c.reason === 'PowerTaskRunning', 'the next pass polls the running task');
     await until('virtualmachine/web', 'PowerConfigured', (c) => c.reason === 'PowerTaskSucceeded', 'power task done');
-    await eventually(async () => (await vmObject('web')).status?.powerTask === undefined, 'power task cleared');
+    await eventually(async () => (await vmObject('web')).status?.operation === undefined, 'power task cleared');
     expect(sim.cluster.vms.get(700)!.running).toBe(true);
     await new Promise((r) => setTimeout(r, 2500)); // a few more passes
     expect(sim.calls.filter((c) => c === 'POST /nodes/pve1/qemu/700/status/start')).toHaveLength(1);

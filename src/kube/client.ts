@@ -1,10 +1,9 @@
 // A thin Kubernetes REST client over undici: one keep-alive pool, JSON in and out, streaming
-// watches. @kubernetes/client-node loads kubeconfig / in-cluster config and supplies TLS and
-// credentials; the requests themselves go through undici so that watches, timeouts and
-// connection reuse are ours to control.
-import { KubeConfig } from '@kubernetes/client-node';
+// watches. kubeconfig.ts finds the server, TLS and credentials; the requests themselves go
+// through undici so that watches, timeouts and connection reuse are ours to control.
 import { Agent, type Dispatcher } from 'undici';
 import { KubeApiError } from './errors.js';
+import { loadClusterConnection, type ClusterConnection } from './kubeconfig.js';
 
 export interface KubeClientOptions {
   kubeconfigPath?: string;
@@ -37,36 +36,23 @@ export class KubeClient {
   private personDispatcher: Dispatcher | undefined;
 
   private constructor(
-    private readonly config: KubeConfig,
+    private readonly connection: ClusterConnection,
     private readonly dispatcher: Dispatcher,
     private readonly impersonate: string | undefined,
     private readonly tls: Record<string, unknown> = {},
   ) {
-    const cluster = config.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster: set a context or run in a cluster');
-    this.server = new URL(cluster.server);
+    this.server = connection.server;
   }
 
   static async create(options: KubeClientOptions = {}): Promise<KubeClient> {
-    const config = new KubeConfig();
-    if (options.kubeconfigPath) config.loadFromFile(options.kubeconfigPath);
-    else config.loadFromDefault();
-    if (options.context) config.setCurrentContext(options.context);
-    const tls: Record<string, unknown> = {};
-    await config.applyToHTTPSOptions(tls as never);
+    const connection = await loadClusterConnection({ kubeconfigPath: options.kubeconfigPath, context: options.context });
     const dispatcher = new Agent({
       connections: options.connections ?? 16,
       keepAliveTimeout: 30_000,
       pipelining: 1,
-      connect: {
-        ca: tls.ca as string | undefined,
-        cert: tls.cert as string | undefined,
-        key: tls.key as string | undefined,
-        rejectUnauthorized: tls.rejectUnauthorized as boolean | undefined,
-        servername: tls.servername as string | undefined,
-      },
+      connect: { ...connection.tls },
     });
-    const client = new KubeClient(config, dispatcher, options.impersonate, tls);
+    const client = new KubeClient(connection, dispatcher, options.impersonate, { ...connection.tls });
     await client.refreshCredentials();
     return client;
   }
@@ -75,9 +61,7 @@ export class KubeClient {
 
   /** Service-account tokens rotate and exec plugins expire: re-read credentials now and then. */
   private async refreshCredentials(): Promise<void> {
-    const opts: { headers?: Record<string, string> } = { headers: {} };
-    await this.config.applyToHTTPSOptions(opts as never);
-    this.headers = { ...(opts.headers ?? {}) };
+    this.headers = { ...(await this.connection.headers()) };
     if (this.impersonate) this.headers['Impersonate-User'] = this.impersonate;
     this.headersLoadedAt = Date.now();
   }

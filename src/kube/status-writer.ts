@@ -9,8 +9,11 @@ import { statusMetrics } from '../observability/metrics.js';
 export class StatusWriter {
   constructor(private readonly client: KubeClient) {}
 
-  /** Returns true when a patch was sent. */
-  async write(type: ResourceType, current: KubeObject, desiredStatus: Record<string, unknown>): Promise<boolean> {
+  /**
+   * Returns true when a patch was sent. With requireCurrent the patch carries current's
+   * resourceVersion, so the API server refuses it (409) if the cache was behind.
+   */
+  async write(type: ResourceType, current: KubeObject, desiredStatus: Record<string, unknown>, options: { requireCurrent?: boolean } = {}): Promise<boolean> {
     const patch = mergePatch(current.status ?? {}, desiredStatus);
     if (patch === undefined) {
       statusMetrics.skipped.inc({ kind: type.kind });
@@ -19,7 +22,7 @@ export class StatusWriter {
     await this.client.request(objectPath(type, current.metadata.namespace, current.metadata.name, 'status'), {
       method: 'PATCH',
       contentType: 'application/merge-patch+json',
-      body: { status: patch },
+      body: options.requireCurrent ? { metadata: { resourceVersion: current.metadata.resourceVersion }, status: patch } : { status: patch },
     });
     statusMetrics.writes.inc({ kind: type.kind });
     return true;

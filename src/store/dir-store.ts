@@ -284,11 +284,6 @@ export class DirStore implements ResourceStore {
     };
   }
 
-  /** The manifest file an object was read from (for tools that edit the site, such as bootplane migrate). */
-  manifestFile(kind: string, obj: KubeObject): string | undefined {
-    return this.fileOf.get(objectId(kind, obj));
-  }
-
   readRecord(kind: string, obj: { metadata: { name: string; namespace?: string } }): ObjectRecord | undefined {
     const path = recordPath(this.dir, kind, obj);
     if (!existsSync(path)) return undefined;
@@ -305,7 +300,7 @@ export class DirStore implements ResourceStore {
     writeFileAtomic(recordPath(this.dir, kind, record.manifest), stringify(record, { lineWidth: 0 }));
   }
 
-  /** The manifest file an object was read from (the web console edits it there). */
+  /** The manifest file an object was read from (the web console and bootplane migrate edit it there). */
   manifestFile(kind: string, obj: { metadata: { name: string; namespace?: string } }): string | undefined {
     return this.fileOf.get(objectId(kind, obj as KubeObject));
   }

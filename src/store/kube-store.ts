@@ -51,8 +51,8 @@ export class KubeStore implements ResourceStore {
     return this.informer(kind).cache.byIndex(index, value) as T[];
   }
 
-  writeStatus(kind: string, obj: KubeObject, status: Record<string, unknown>): Promise<boolean> {
-    return this.statusWriter.write(bootplaneResource(kind), obj, status);
+  writeStatus(kind: string, obj: KubeObject, status: Record<string, unknown>, options?: { requireCurrent?: boolean }): Promise<boolean> {
+    return this.statusWriter.write(bootplaneResource(kind), obj, status, options);
   }
 
   addFinalizer(kind: string, obj: KubeObject): Promise<void> {

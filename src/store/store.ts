@@ -25,7 +25,11 @@ export interface ResourceStore {
   list<T extends KubeObject>(kind: string): Iterable<T>;
   byIndex<T extends KubeObject>(kind: string, index: string, value: string): T[];
   /** Writes status when it differs from the cached object's; returns whether it wrote. */
-  writeStatus(kind: string, obj: KubeObject, status: Record<string, unknown>): Promise<boolean>;
+  /**
+   * With `requireCurrent`, the write fails with a conflict when obj (usually from a cache) is
+   * older than the stored object: a decision made on stale state is not acted on.
+   */
+  writeStatus(kind: string, obj: KubeObject, status: Record<string, unknown>, options?: { requireCurrent?: boolean }): Promise<boolean>;
   addFinalizer(kind: string, obj: KubeObject): Promise<void>;
   removeFinalizer(kind: string, obj: KubeObject): Promise<void>;
   /**

@@ -299,14 +299,6 @@ export const VirtualMachineStatus = z
       })
       .optional()
       .describe('A multi-step change in flight, recorded so that another controller replica can finish it or roll it back.'),
-    powerTask: z
-      .object({
-        action: z.enum(['start', 'stop', 'shutdown', 'reboot']).describe('The power action.'),
-        task: z.string().max(512).describe('Hypervisor task carrying it out (Proxmox UPID).'),
-        startedAt: timestamp('When bootplane asked for it.'),
-      })
-      .optional()
-      .describe('A power action in flight, polled on later passes; no other power action is asked for until it ends.'),
     snapshots: z.array(z.string().max(40)).max(64).optional().describe('Snapshots bootplane took.'),
     plan: z.array(z.string().max(1024)).max(64).optional().describe('In safe mode: the steps bootplane would take.'),
   })

@@ -163,7 +163,8 @@ export class IsoAttachmentReconciler implements Reconciler {
     const status: Record<string, unknown> = { ...(iso.status ?? {}), ...fields, observedGeneration: generation, conditions };
     for (const [k, v] of Object.entries(status)) if (v === undefined) delete status[k];
     const wrote = await this.store.writeStatus('IsoAttachment', iso, status);
-    if (wrote && fields.phase && fields.phase !== iso.status?.phase) {
+    // The first phase is not news, and Attached has its own Event naming the slot.
+    if (wrote && fields.phase && iso.status?.phase && fields.phase !== iso.status.phase && fields.phase !== 'Attached') {
       this.store.recordEvent(iso, fields.phase === 'Failed' ? 'Warning' : 'Normal', fields.phase, 'Phase', `Phase ${fields.phase}.`);
     }
     for (const c of wrote ? changedConditions(before, conditions) : []) {

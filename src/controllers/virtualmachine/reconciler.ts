@@ -35,11 +35,10 @@ import { VM_INDEX } from './watches.js';
 import { ensureVmCreated } from './create.js';
 import { reconcileDisks } from './disks.js';
 import { bootMediaCondition } from './boot-media.js';
-import { powerTaskRecord, powerTaskState } from './power-task.js';
 import { guestPhaseWanted, runGuestPhase } from './guest-phase.js';
+import { isPowerOperation, pollPowerOperation, POWER_POLL_MS, powerIntent, withTask, type PowerAction } from './power-operation.js';
 
 const RETRY_MS = 30_000;
-const RESYNC_MS = 5 * 60_000;
 
 interface Pass {
   vm: VirtualMachine;
@@ -115,7 +114,7 @@ export class VirtualMachineReconciler implements Reconciler {
     }
     const retiring = deleting ? undefined : await this.teardown.run(pass.vm, spec.data, driver, ref, observed, ctx.signal);
     if (retiring) pass.updates.push(...retiring.updates);
-    if (retiring?.retire) return this.finish(pass, retiring.requeueAfterMs ?? RESYNC_MS);
+    if (retiring?.retire) return this.finish(pass, retiring.requeueAfterMs);
     if (!observed || spec.data.source !== 'adopt') {
       const recordOperation = async (operation: VirtualMachineStatus['operation']) => { pass.vm = { ...pass.vm, status: await this.writeStatus(pass.vm, [], { operation }) }; };
       const created = await ensureVmCreated(pass, { store: this.store, driver, spec: spec.data, ref, where, safeMode, recordOperation }, observed, ctx);
@@ -126,7 +125,27 @@ export class VirtualMachineReconciler implements Reconciler {
 
     // A change a previous pass (or another replica) started and did not finish: the plan below
     // is made from the VM as it is now, so it completes whatever is left; the record goes.
-    if (vm.status?.operation && vm.status.operation.kind !== 'create') {
+    // A power task ending this pass: the power read above may predate it, so no power action is
+    // asked for until the next pass reads the VM again.
+    let powerSettling = false;
+    if (vm.status?.operation && isPowerOperation(vm.status.operation)) {
+      const operation = vm.status.operation;
+      const action = `${operation.kind.slice('power.'.length)}${operation.task ? ` (task ${operation.task})` : ''}`;
+      const outcome = await pollPowerOperation(operation, driver, ref, observed, ctx.signal);
+      if (outcome.running) {
+        pass.updates.push({ type: 'PowerConfigured', status: 'Unknown', reason: 'PowerTaskRunning', message: `${action} is running; no other power action is asked for meanwhile.` });
+        Object.assign(pass.fields, observedStatus(observed));
+        return this.finish(pass, POWER_POLL_MS);
+      }
+      if (outcome.failure) {
+        this.store.recordEvent(vm, 'Warning', 'PowerFailed', 'Power', `${operation.kind} failed: ${outcome.failure}`);
+        pass.updates.push({ type: 'PowerConfigured', status: 'False', reason: 'PowerTaskFailed', message: `${action} failed: ${outcome.failure}` });
+      } else {
+        pass.updates.push({ type: 'PowerConfigured', status: 'True', reason: 'PowerTaskSucceeded', message: `${action} finished.` });
+      }
+      pass.fields.operation = undefined;
+      powerSettling = true;
+    } else if (vm.status?.operation && vm.status.operation.kind !== 'create') {
       ctx.log.info({ operation: vm.status.operation.id }, 'resuming an interrupted change from the VM as it is now');
       this.store.recordEvent(vm, 'Normal', 'OperationResumed', 'Plan', `Change ${vm.status.operation.id} was interrupted; planning again from the VM as it is now.`);
       pass.fields.operation = undefined;
@@ -146,13 +165,15 @@ export class VirtualMachineReconciler implements Reconciler {
       pass.updates.push({ type: 'MediaConfigured', status: 'False', reason: 'PlanRefused', message: err.message });
       Object.assign(pass.fields, observedStatus(observed));
       pass.updates.push(restartRequiredCondition(observed));
-      return this.finish(pass, RESYNC_MS);
+      return this.finish(pass);
     }
     pass.fields.osFamily = plan.osFamily;
     pass.fields.osFamilySource = plan.osFamilySource;
     pass.updates.push(bootMediaCondition(desired, plan));
 
-    let requeueAfterMs = RESYNC_MS;
+    // Drift on a converged VM is found by the informers' resync (--resync-seconds): a timer of
+    // our own as well would read every VM twice per interval.
+    let requeueAfterMs: number | undefined;
     let mediaInPlace = false;
     if (deleting && plan.steps.length === 0) {
       // Every ISO bootplane attached is out and the boot order restored: let the object go.
@@ -187,35 +208,34 @@ export class VirtualMachineReconciler implements Reconciler {
     // deleting, and not on a failed or waiting pass (the next pass writes it).
     if (spec.data.cloudInit && plan.cloudInitSlot && mediaInPlace && !safeMode && !deleting) {
       const retry = await this.writeCloudInit(pass, driver, ref, observed, spec.data.cloudInit, ctx);
-      if (retry) requeueAfterMs = Math.min(requeueAfterMs, RETRY_MS);
+      if (retry) requeueAfterMs = Math.min(requeueAfterMs ?? RETRY_MS, RETRY_MS);
     }
 
     if (install?.state === 'Installed' && mediaInPlace && !safeMode && !deleting) {
       const after = await this.afterInstall.run(pass.vm, spec.data, assignments, driver, ref, ctx.signal);
       pass.updates.push(...after.updates);
       if (after.snapshots) pass.fields.snapshots = after.snapshots;
-      requeueAfterMs = Math.min(requeueAfterMs, after.requeueAfterMs ?? requeueAfterMs);
+      requeueAfterMs = soonest(requeueAfterMs, after.requeueAfterMs);
     }
-    if (installing?.requeueAfterMs !== undefined) requeueAfterMs = Math.min(requeueAfterMs, installing.requeueAfterMs);
+    requeueAfterMs = soonest(requeueAfterMs, installing?.requeueAfterMs);
 
     Object.assign(pass.fields, observedStatus(observed));
-    if (await reconcileDisks(pass, this.store, driver, ref, spec.data, safeMode, ctx)) requeueAfterMs = Math.min(requeueAfterMs, RETRY_MS);
+    if (await reconcileDisks(pass, this.store, driver, ref, spec.data, safeMode, ctx)) requeueAfterMs = soonest(requeueAfterMs, RETRY_MS);
     pass.updates.push(restartRequiredCondition(observed));
-    const powerTask = await powerTaskState(pass, this.store, driver, ref, ctx);
-    if (powerTask.requeueAfterMs !== undefined) requeueAfterMs = Math.min(requeueAfterMs, powerTask.requeueAfterMs);
-    if (spec.data.disruptiveChanges === 'Restart' && (observed.pending?.length ?? 0) > 0 && observed.power === 'Running' && !safeMode && !powerTask.busy) {
-      await this.power(pass, driver, ref, 'reboot', `apply pending ${observed.pending!.join(', ')}`, ctx);
+    let powering = false;
+    if (spec.data.disruptiveChanges === 'Restart' && (observed.pending?.length ?? 0) > 0 && observed.power === 'Running' && !safeMode && !powerSettling) {
+      powering = await this.power(pass, driver, ref, 'reboot', `apply pending ${observed.pending!.join(', ')}`, ctx);
     }
-    if (spec.data.powerState && !safeMode && !powerTask.busy) {
-      if (spec.data.powerState === 'Running' && observed.power === 'Stopped') await this.power(pass, driver, ref, 'start', 'spec.powerState is Running', ctx);
-      if (spec.data.powerState === 'Stopped' && observed.power === 'Running') await this.power(pass, driver, ref, 'shutdown', 'spec.powerState is Stopped', ctx);
+    if (spec.data.powerState && !safeMode && !powering && !powerSettling) {
+      if (spec.data.powerState === 'Running' && observed.power === 'Stopped') powering = await this.power(pass, driver, ref, 'start', 'spec.powerState is Running', ctx);
+      if (spec.data.powerState === 'Stopped' && observed.power === 'Running') powering = await this.power(pass, driver, ref, 'shutdown', 'spec.powerState is Stopped', ctx);
     }
-    if (pass.fields.powerTask) requeueAfterMs = Math.min(requeueAfterMs, RETRY_MS / 15);
+    if (powering || powerSettling) requeueAfterMs = soonest(requeueAfterMs, POWER_POLL_MS);
     if (!safeMode && !deleting && guestPhaseWanted(spec.data, vm.status)) {
       const guest = await runGuestPhase({ store: this.store, vm: pass.vm, spec: spec.data, driver, ref, observed, hypervisorType: connection.hypervisor.spec.type, where, onSourceChange: this.secretListeners.for(keyOf(vm)), ctx });
       pass.updates.push(...guest.updates);
       pass.fields.guest = guest.guest;
-      requeueAfterMs = Math.min(requeueAfterMs, guest.requeueAfterMs ?? requeueAfterMs);
+      requeueAfterMs = soonest(requeueAfterMs, guest.requeueAfterMs);
     }
     return this.finish(pass, requeueAfterMs);
   }
@@ -338,15 +358,23 @@ export class VirtualMachineReconciler implements Reconciler {
     return await driver.readVm(ref, ctx.signal).catch(() => undefined) ?? now;
   }
 
-  private async power(pass: Pass, driver: HypervisorDriver, ref: VmRef, action: 'start' | 'shutdown' | 'reboot', why: string, ctx: ReconcileContext): Promise<void> {
+  /** Sends a power action, recorded in status.operation around the call; true while its task runs. */
+  private async power(pass: Pass, driver: HypervisorDriver, ref: VmRef, action: PowerAction, why: string, ctx: ReconcileContext): Promise<boolean> {
+    const intent = powerIntent(action, why);
+    // Only on the current object: from a cache that has not caught up with this controller's own
+    // last write (a power task already recorded), the API server refuses it and nothing is sent.
+    pass.vm = { ...pass.vm, status: await this.writeStatus(pass.vm, [], { operation: intent }, { requireCurrent: true }) };
     try {
       const { task } = await driver.power(ref, action, ctx.signal);
-      pass.fields.powerTask = powerTaskRecord(action, task);
+      pass.fields.operation = task ? withTask(intent, task) : undefined;
       ctx.log.info({ audit: { action: `power.${action}`, task } }, `power ${action}: ${why}`);
       this.store.recordEvent(pass.vm, 'Normal', `Power${action[0]!.toUpperCase()}${action.slice(1)}`, 'Power', `${action}: ${why}.`);
+      return task !== undefined;
     } catch (err) {
+      pass.fields.operation = undefined;
       this.store.recordEvent(pass.vm, 'Warning', 'PowerFailed', 'Power', `${action} failed: ${errorMessage(err)}`);
       pass.updates.push({ type: 'PowerConfigured', status: 'False', reason: 'PowerFailed', message: `${action} (${why}) failed: ${errorMessage(err)}` });
+      return false;
     }
   }
 
@@ -362,7 +390,7 @@ export class VirtualMachineReconciler implements Reconciler {
     return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
   }
 
-  private async writeStatus(vm: VirtualMachine, updates: ConditionUpdate[], fields: Partial<VirtualMachineStatus>): Promise<VirtualMachineStatus> {
+  private async writeStatus(vm: VirtualMachine, updates: ConditionUpdate[], fields: Partial<VirtualMachineStatus>, options?: { requireCurrent?: boolean }): Promise<VirtualMachineStatus> {
     const generation = vm.metadata.generation;
     const before = vm.status?.conditions;
     let conditions: Condition[] = [...(before ?? [])];
@@ -370,11 +398,14 @@ export class VirtualMachineReconciler implements Reconciler {
     if (updates.length > 0 && !updates.some((u) => u.type === 'Ready')) conditions = setCondition(conditions, readyCondition(conditions), generation);
     const status: Record<string, unknown> = { ...(vm.status ?? {}), ...fields, observedGeneration: generation, conditions };
     for (const [k, v] of Object.entries(status)) if (v === undefined) delete status[k];
-    const wrote = await this.store.writeStatus('VirtualMachine', vm, status);
+    const wrote = await this.store.writeStatus('VirtualMachine', vm, status, options);
     if (!wrote) return status as VirtualMachineStatus;
     for (const c of changedConditions(before, conditions)) {
       if (c.status === 'Unknown' || c.type === 'Ready' || c.type === 'Degraded' && c.status === 'False') continue;
       const warning = c.type === 'RestartRequired' || c.type === 'SafeMode' ? c.status === 'True' : c.status === 'False';
+      // A condition first observed in a good state is not news (and at 10,000 VMs, one Event
+      // per condition would be most of the writes the API server sees); changes are.
+      if (!warning && !before?.some((b) => b.type === c.type)) continue;
       this.store.recordEvent(vm, warning ? 'Warning' : 'Normal', c.reason, c.type, c.message);
     }
     return status as VirtualMachineStatus;
@@ -398,4 +429,11 @@ function mediaSummary(plan: Plan): string {
     plan.cloudInitSlot ? `cloud-init at ${plan.cloudInitSlot}` : 'no cloud-init drive',
     `boot order ${plan.bootOrder.join(', ') || '(none)'}`,
   ].join('; ') + '.';
+}
+
+/** The earlier of two requeue delays; undefined means no timer (the informers' resync finds drift). */
+function soonest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
 }

@@ -1,0 +1,102 @@
+// `scale-1k` / `scale-10k`: N VirtualMachines, each with an IsoAttachment, created from scratch in
+// a fresh namespace of the real control plane, converge on the PVE simulator under the compiled
+// controller running in its own process. Reported: time to converge, objects/s against the
+// status-write ceiling measured in the same run (after the controller stopped, on the same
+// objects), reconciles/s, queue-time p99, and the controller's RSS and heap per object.
+// Knobs: BENCH_VMS (overrides N), BENCH_CONCURRENCY (16), BENCH_CPU_PROF_DIR,
+// BENCH_HEAP_SNAPSHOT_DIR (see controller-child.ts).
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { apiServerWrites, writesSince } from './apiserver-writes.js';
+import { ControllerChild, histogramQuantile, sum, type Metrics } from './controller-child.js';
+import { benchClient } from './fixtures.js';
+import { report } from './report.js';
+import { isoAttachmentsAttached, hypervisorFor, scaleConverged, setUpScale, tearDownScale } from './scale-fixture.js';
+import { measureStatusWrites } from './status-writes.js';
+
+const MiB = 2 ** 20;
+
+export async function runScale(name: string, wanted: number): Promise<void> {
+  const count = Number(process.env.BENCH_VMS ?? wanted);
+  const concurrency = process.env.BENCH_CONCURRENCY ?? '16';
+  const client = await benchClient(32);
+  let controller: ControllerChild | undefined;
+  const logFile = join(tmpdir(), `bootplane-${name}-controller.log`);
+  try {
+    // The controller's own footprint before any object exists, for heap and RSS per object.
+    const empty = await ControllerChild.start({ concurrency }, logFile);
+    await sleep(2_000);
+    const baseline = await empty.metrics();
+    await empty.stop();
+
+    const scale = await setUpScale(client, count);
+    const writesBefore = await apiServerWrites();
+    const started = performance.now();
+    controller = await ControllerChild.start({ concurrency }, logFile);
+    let peakRssBytes = 0;
+    let last: Metrics = await controller.metrics();
+    await waitFor(`${count} VMs converged on the simulator`, async () => {
+      last = await controller!.metrics();
+      peakRssBytes = Math.max(peakRssBytes, sum(last, 'process_resident_memory_bytes'));
+      return scaleConverged(scale);
+    });
+    await waitFor(`${count} IsoAttachments Attached`, async () => {
+      last = await controller!.metrics();
+      peakRssBytes = Math.max(peakRssBytes, sum(last, 'process_resident_memory_bytes'));
+      return isoAttachmentsAttached(client, scale);
+    }, 2_000);
+    const seconds = (performance.now() - started) / 1000;
+    const atConvergence = await controller.metrics();
+    const apiWrites = writesSince(writesBefore, await apiServerWrites());
+    peakRssBytes = Math.max(peakRssBytes, sum(atConvergence, 'process_resident_memory_bytes'));
+    // Memory once the burst is over: what the controller holds for N objects.
+    await sleep(5_000);
+    await controller.heapSnapshot();
+    const settled = await controller.metrics();
+    await controller.stop();
+    controller = undefined;
+
+    const ceiling = await measureStatusWrites(1000, 32, count, { namespace: scale.namespace, names: scale.vmNames });
+    const objects = 2 * count;
+    const reconciles = sum(atConvergence, 'controller_runtime_reconcile_total');
+    const queueP99 = (queue: string) => histogramQuantile(atConvergence, 'workqueue_queue_duration_seconds', { name: queue }, 0.99);
+    const rss = sum(settled, 'process_resident_memory_bytes');
+    const heap = sum(settled, 'nodejs_heap_size_used_bytes');
+    const baseRss = sum(baseline, 'process_resident_memory_bytes');
+    const baseHeap = sum(baseline, 'nodejs_heap_size_used_bytes');
+    report({
+      name, unit: 'objects/s', value: objects / seconds,
+      peer: 'status-writes ceiling (patches/s, same run, same objects)', peerValue: ceiling, ratio: objects / seconds / ceiling,
+      vms: count, objects, convergeSeconds: seconds, concurrency: Number(concurrency),
+      reconciles, reconcilesPerSecond: reconciles / seconds,
+      vmReconciles: sum(atConvergence, 'controller_runtime_reconcile_total', { controller: 'virtualmachine' }),
+      isoReconciles: sum(atConvergence, 'controller_runtime_reconcile_total', { controller: 'isoattachment' }),
+      reconcileErrors: sum(atConvergence, 'controller_runtime_reconcile_errors_total'),
+      queueP99SecondsVm: queueP99('virtualmachine'), queueP99SecondsIso: queueP99('isoattachment'),
+      apiStatusWrites: sum(atConvergence, 'bootplane_status_writes_total'),
+      apiWrites: Object.values(apiWrites).reduce((a, b) => a + b, 0), apiWritesByResource: apiWrites,
+      pveCalls: scale.sim.calls.length, pveWrites: scale.sim.calls.filter((c) => !c.startsWith('GET')).length,
+      schemaViolations: scale.sim.schemaViolations.length, hypervisor: hypervisorFor(scale.purpose),
+    });
+    report({
+      name: `${name}-memory`, unit: 'MiB RSS', value: rss / MiB, target: 200,
+      peakRssMiB: peakRssBytes / MiB, baselineRssMiB: baseRss / MiB,
+      heapUsedMiB: heap / MiB, baselineHeapMiB: baseHeap / MiB, heapTotalMiB: sum(settled, 'nodejs_heap_size_total_bytes') / MiB,
+      externalMiB: sum(settled, 'nodejs_external_memory_bytes') / MiB, peakHeapUsedMiB: sum(atConvergence, 'nodejs_heap_size_used_bytes') / MiB,
+      heapBytesPerObject: (heap - baseHeap) / objects, rssBytesPerObject: (rss - baseRss) / objects, objects,
+    });
+    await tearDownScale(client, scale);
+  } finally {
+    await controller?.stop();
+    await client.close();
+  }
+}
+
+async function waitFor(what: string, predicate: () => Promise<boolean>, intervalMs = 500, timeoutMs = 3_600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
