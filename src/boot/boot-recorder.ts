@@ -65,12 +65,14 @@ export class BootRecorder {
   record(assignment: NodeBootAssignment, boot: ObservedBoot): void {
     const key = keyOf(assignment);
     const entry = this.pending.get(key);
+    // bootCount counts the profile's scripts served; a local-boot answer is recorded in lastBoot only.
+    const counted = boot.answer === 'localBoot' ? 0 : 1;
     if (entry) {
-      entry.boots++;
+      entry.boots += counted;
       entry.last = boot;
       if (boot.consumedEpoch !== undefined) entry.consumedEpoch = boot.consumedEpoch;
     } else {
-      this.pending.set(key, { boots: 1, last: boot, consumedEpoch: boot.consumedEpoch });
+      this.pending.set(key, { boots: counted, last: boot, consumedEpoch: boot.consumedEpoch });
     }
     if (boot.consumedEpoch !== undefined) this.consumed.set(key, { epoch: boot.consumedEpoch, untilMs: Number.POSITIVE_INFINITY });
   }
