@@ -3,8 +3,9 @@
 // answers for each VM as docs/okd.md promises — no cloud-init drive for Fedora CoreOS, the network
 // first while the one installer boot is unused, the disk alone once installed — and the boot
 // profile renders the FCOS installer with the machine's signed Ignition URL.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BootProfile } from '../src/api/v1alpha1/boot-profile.js';
 import type { NodeBootAssignment } from '../src/api/v1alpha1/node-boot-assignment.js';
 import { VirtualMachineSpec, type VirtualMachine } from '../src/api/v1alpha1/virtual-machine.js';
@@ -12,8 +13,8 @@ import { decideBoot } from '../src/boot/decide.js';
 import { desiredMedia, networkBootActive } from '../src/controllers/virtualmachine/status.js';
 import { observedVmFromPveConfig } from '../src/hypervisors/proxmox/config.js';
 import { planMedia } from '../src/planning/plan-media.js';
-import { loadManifests } from '../src/store/manifests.js';
-import { getJson, kubectl, kubectlOk } from './support/kube.js';
+import { listManifestFiles, loadManifests } from '../src/store/manifests.js';
+import { createNamespace, getJson, kubectl, kubectlOk } from './support/kube.js';
 import { ROOT } from './support/paths.js';
 
 const DIR = join(ROOT, 'examples', 'okd');
@@ -32,9 +33,24 @@ function created(vm: VirtualMachine, index: number) {
   }, { power: 'Stopped' });
 }
 
-afterAll(async () => {
-  await kubectl(['delete', 'namespace', 'okd', '--wait=false']);
+// The examples' namespace, okd, renamed to a fresh one per run (namespaces never finish
+// terminating on the test control plane, which runs no namespace controller).
+let ns: string;
+beforeAll(async () => {
+  ns = await createNamespace('okd');
 });
+
+afterAll(async () => {
+  await kubectl(['delete', 'namespace', ns, '--wait=false']);
+});
+
+function examplesIn(namespace: string): string {
+  return listManifestFiles(DIR).sort().map((f) => readFileSync(f, 'utf8'))
+    .flatMap((text) => text.split(/^---$/m))
+    .filter((doc) => !/^kind: Namespace$/m.test(doc))
+    .map((doc) => doc.replace(/namespace: okd\b/g, `namespace: ${namespace}`))
+    .join('\n---\n');
+}
 
 describe('examples/okd', () => {
   it('loads through the manifest loader with no problem', () => {
@@ -45,13 +61,13 @@ describe('examples/okd', () => {
   });
 
   it('is admitted by the real API server', async () => {
-    await kubectlOk(['apply', '--server-side', '-f', DIR]);
-    const listed = await getJson<{ items: { metadata: { name: string } }[] }>(['get', 'virtualmachines,nodebootassignments,bootprofiles', '-n', 'okd']);
-    expect(listed.items).toHaveLength(13);
-    const bootstrap = await getJson<VirtualMachine>(['get', 'vm', 'okd-bootstrap', '-n', 'okd']);
+    await kubectlOk(['apply', '--server-side', '-f', '-'], examplesIn(ns));
+    const listed = await getJson<{ items: { metadata: { name: string } }[] }>(['get', 'virtualmachines,nodebootassignments,bootprofiles,secrets', '-n', ns]);
+    expect(listed.items).toHaveLength(16);
+    const bootstrap = await getJson<VirtualMachine>(['get', 'vm', 'okd-bootstrap', '-n', ns]);
     expect(bootstrap.spec.teardown).toMatchObject({ action: 'Delete', whenReady: { count: 3 } });
     // Fedora CoreOS with a cloud-init drive is refused, as the docs say.
-    const refused = await kubectl(['apply', '--dry-run=server', '-f', '-'], JSON.stringify({ ...bootstrap, metadata: { name: 'x', namespace: 'okd' }, spec: { ...bootstrap.spec, cloudInit: { placement: 'auto' } }, status: undefined }));
+    const refused = await kubectl(['apply', '--dry-run=server', '-f', '-'], JSON.stringify({ ...bootstrap, metadata: { name: 'x', namespace: ns }, spec: { ...bootstrap.spec, cloudInit: { placement: 'auto' } }, status: undefined }));
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('Fedora CoreOS uses Ignition');
   });

@@ -69,8 +69,10 @@ export class BootRecorder {
    */
   record(assignment: NodeBootAssignment, boot: ObservedBoot, key = keyOf(assignment)): void {
     const entry = this.pending.get(key);
+    // bootCount counts the profile's scripts served; a local-boot answer is recorded in lastBoot only.
+    const counted = boot.answer === 'localBoot' ? 0 : 1;
     if (entry) {
-      entry.boots++;
+      entry.boots += counted;
       const last = entry.last;
       last.timeMs = boot.timeMs;
       last.clientIP = boot.clientIP;
@@ -78,9 +80,10 @@ export class BootRecorder {
       last.firmware = boot.firmware;
       last.arch = boot.arch;
       last.consumedEpoch = boot.consumedEpoch;
+      last.answer = boot.answer;
       if (boot.consumedEpoch !== undefined) entry.consumedEpoch = boot.consumedEpoch;
     } else {
-      this.pending.set(key, { boots: 1, last: { ...boot }, consumedEpoch: boot.consumedEpoch });
+      this.pending.set(key, { boots: counted, last: { ...boot }, consumedEpoch: boot.consumedEpoch });
     }
     if (boot.consumedEpoch !== undefined) this.consumed.set(key, { epoch: boot.consumedEpoch, untilMs: Number.POSITIVE_INFINITY });
   }

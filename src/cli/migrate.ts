@@ -4,6 +4,7 @@
 // VirtualMachine (a merge patch in a cluster, the manifest file in a standalone site), waits for
 // the controller to move the drive, and puts the old placement back if the move does not happen.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import type { VirtualMachine } from '../api/v1alpha1/virtual-machine.js';
@@ -199,16 +200,22 @@ function standaloneSite(dir: string): Site {
     setPlacement: (vm, placement) => {
       const file = store.manifestFile('VirtualMachine', vm);
       if (!file) throw new Error(`the manifest of VirtualMachine ${key(vm)} was not found under ${dir}`);
-      const docs = parseAllDocuments(readFileSync(file, 'utf8'));
-      const doc = docs.find((d) => {
-        const o = d.toJS() as { kind?: string; metadata?: { name?: string; namespace?: string } } | null;
-        return o?.kind === 'VirtualMachine' && o.metadata?.name === vm.metadata.name && (o.metadata?.namespace ?? 'default') === (vm.metadata.namespace ?? 'default');
-      });
-      if (!doc) throw new Error(`VirtualMachine ${key(vm)} is not in ${file}`);
-      doc.setIn(['spec', 'cloudInit', 'placement'], placement);
-      writeFileSync(file, docs.map((d) => d.toString()).join(''));
+      const path = isAbsolute(file) ? file : join(dir, file);
+      writeFileSync(path, withPlacement(readFileSync(path, 'utf8'), vm, placement));
       return Promise.resolve();
     },
     close: () => Promise.resolve(),
   };
+}
+
+/** The manifest text with the VM's spec.cloudInit.placement set; other documents, comments and order kept. */
+export function withPlacement(text: string, vm: Pick<VirtualMachine, 'metadata'>, placement: string): string {
+  const docs = parseAllDocuments(text);
+  const doc = docs.find((d) => {
+    const o = d.toJS() as { kind?: string; metadata?: { name?: string; namespace?: string } } | null;
+    return o?.kind === 'VirtualMachine' && o.metadata?.name === vm.metadata.name && (o.metadata?.namespace ?? 'default') === (vm.metadata.namespace ?? 'default');
+  });
+  if (!doc) throw new Error(`VirtualMachine ${vm.metadata.namespace ?? 'default'}/${vm.metadata.name} is not in the manifest`);
+  doc.setIn(['spec', 'cloudInit', 'placement'], placement);
+  return docs.map((d) => d.toString()).join('');
 }

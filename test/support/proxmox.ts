@@ -19,7 +19,7 @@ export interface ProxmoxSite {
   hv: string;
 }
 
-/** Starts the simulator (seeded by `seed` before it listens), the Hypervisor and the controller. */
+/** Starts the simulator (seeded by `seed` before it listens), the Hypervisor and the controller (`config` overrides its settings, e.g. bootAddr). */
 export async function startProxmoxSite(prefix: string, seed: (sim: PveSimulator) => void = () => undefined, config: Record<string, unknown> = {}): Promise<ProxmoxSite> {
   const sim = new PveSimulator({ nodes: ['pve1'] });
   sim.auth.addToken(TOKEN_ID, TOKEN_SECRET);

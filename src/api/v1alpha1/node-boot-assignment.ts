@@ -47,7 +47,7 @@ export const NodeBootAssignmentStatus = z
       })
       .optional()
       .describe('The last boot seen.'),
-    bootCount: z.number().int().min(0).optional().describe('Scripts served to this machine.'),
+    bootCount: z.number().int().min(0).optional().describe('Profile scripts served to this machine (local-boot answers are not counted).'),
     bootOnceConsumedEpoch: z.number().int().min(0).optional().describe('bootOnceEpoch whose one boot has been used; equal to spec.bootOnceEpoch means local boot.'),
     profileScriptHash: z.string().max(64).optional().describe('Hash of the script the machine would get now.'),
   })
