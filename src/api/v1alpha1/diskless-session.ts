@@ -85,7 +85,6 @@ export const DisklessSessionStatus = z
     image: z.string().max(1024).optional().describe('The golden image the session boots (its path, or its URL without query), for the printer column.'),
     copyPath: z.string().max(1024).optional().describe('The session\'s own copy on the target host.'),
     stoppingSince: timestamp('When the session began stopping; connected machines get a bounded time to disconnect.').optional(),
-    chapSecretName: z.string().max(253).optional().describe('The Secret (owned by the session) holding its CHAP credentials; never the credentials themselves.'),
   })
   .describe('Observed state of the session.');
 

@@ -67,6 +67,8 @@ describe('DisklessSessionReconciler', () => {
     ]);
     expect(active.status).toMatchObject({ startedAt: '2026-01-01T00:00:10Z', expiresAt: '2026-01-01T00:10:10Z', copy: { method: 'sparse', bytesCopied: 65536 } });
     expect(existsSync(active.status!.copyPath!)).toBe(true);
+    // Each condition moved forward once: no flapping while the image was checked and copied.
+    expect(store.events.filter((e) => e.reason === 'Verified')).toHaveLength(1);
 
     // Expired while the machine is connected: Stopping, target kept within the grace period.
     driver.actions.length = 0;

@@ -107,27 +107,31 @@ export class DisklessSessionReconciler implements Reconciler {
       withDisk.copy = valid.status?.copy ?? { method: 'sparse', bytesCopied: existing.size, totalBytes: existing.size };
       steps.push({ type: 'DiskReady', status: 'True', reason: 'CopyReused', message: `${disk} already holds this machine's disk; it is used as it is.` });
     } else {
-      // The golden image: verified (and downloaded once) in a job shared by sessions on the same image.
-      const imageKey = valid.spec.image.url ? `url:${valid.spec.image.sha256}` : `path:${valid.spec.image.path}:${valid.spec.image.sha256 ?? ''}`;
-      const image = host.imageJobs.ensure(imageKey, () => host.images.prepare(valid.spec.image));
-      if (image.state === 'running') {
-        steps.push({ type: 'ImageReady', status: 'Unknown', reason: valid.spec.image.url ? 'Downloading' : 'Verifying', message: `Preparing ${imageLabel(valid)}.` });
-        return this.provisioning(valid, steps, base, POLL_JOB_MS);
+      // The golden image, until its copy has started: verified (and downloaded once) in a job
+      // shared by sessions on the same image.
+      let copy = host.copyJobs.get(disk);
+      if (!copy) {
+        const imageKey = valid.spec.image.url ? `url:${valid.spec.image.sha256}` : `path:${valid.spec.image.path}:${valid.spec.image.sha256 ?? ''}`;
+        const image = host.imageJobs.ensure(imageKey, () => host.images.prepare(valid.spec.image));
+        if (image.state === 'running') {
+          steps.push({ type: 'ImageReady', status: 'Unknown', reason: valid.spec.image.url ? 'Downloading' : 'Verifying', message: `Preparing ${imageLabel(valid)}.` });
+          return this.provisioning(valid, steps, base, POLL_JOB_MS);
+        }
+        // Forgotten either way: a corrected image is tried again, a changed one verified again.
+        host.imageJobs.forget(imageKey);
+        if (image.state === 'failed') {
+          steps.push(imageFailure('ImageReady', image.error));
+          return this.fail(valid, steps, base);
+        }
+        const source = image.result.path;
+        copy = host.copyJobs.ensure(disk, async (report, signal) => {
+          await mkdir(dirname(disk), { recursive: true });
+          const done = await copyImage(source, disk, report, signal);
+          disklessMetrics.bytesCopied.inc(done.bytesCopied);
+          return done;
+        });
       }
-      // Forgotten either way: a corrected image is tried again, a changed one verified again.
-      host.imageJobs.forget(imageKey);
-      if (image.state === 'failed') {
-        steps.push(imageFailure('ImageReady', image.error));
-        return this.fail(valid, steps, base);
-      }
-      steps.push({ type: 'ImageReady', status: 'True', reason: 'Verified', message: `${imageLabel(valid)} is ready (${image.result.size} bytes).` });
-
-      const copy = host.copyJobs.ensure(disk, async (report, signal) => {
-        await mkdir(dirname(disk), { recursive: true });
-        const done = await copyImage(image.result.path, disk, report, signal);
-        disklessMetrics.bytesCopied.inc(done.bytesCopied);
-        return done;
-      });
+      steps.push({ type: 'ImageReady', status: 'True', reason: 'Verified', message: `${imageLabel(valid)} is ready.` });
       if (copy.state === 'running') {
         if (copy.progress) withDisk.copy = { method: copy.progress.method, bytesCopied: copy.progress.bytesCopied, totalBytes: copy.progress.totalBytes };
         steps.push({ type: 'DiskReady', status: 'Unknown', reason: 'Copying', message: `Copying the image to ${disk}.` });
