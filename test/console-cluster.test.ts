@@ -110,13 +110,15 @@ describe('the console against the real control plane', () => {
 
   it('offers the YAML to commit instead of writing to an Argo CD-managed VM', async () => {
     await admin.goto(`${consoleUrl}/#/vm/${site.ns}/web-2`);
-    await admin.waitForSelector('text=Boot once from network');
-    await admin.click('text=Boot once from network');
+    await admin.waitForSelector('select[aria-label="Boot order preset"]');
+    await admin.selectOption('select[aria-label="Boot order preset"]', 'cdrom_hd');
+    await admin.click('text=Preview preset');
     await admin.waitForSelector('text=YAML to commit');
     expect(await admin.locator('.change').textContent()).toContain('Argo CD');
+    expect(await admin.locator('.change pre.yaml').textContent()).toContain('preset: cdrom_hd');
     expect(await admin.locator('.change button.primary').count()).toBe(0);
-    const vm = await getJson<{ spec: { bootOrder?: { once?: string } } }>(['get', 'vm', 'web-2', '-n', site.ns]);
-    expect(vm.spec.bootOrder?.once).toBeUndefined();
+    const vm = await getJson<{ spec: { bootOrder?: { preset?: string } } }>(['get', 'vm', 'web-2', '-n', site.ns]);
+    expect(vm.spec.bootOrder?.preset).toBeUndefined();
   });
 
   it('shows a person allowed get/list in one namespace only that namespace, and refuses their action clearly', async () => {
@@ -136,16 +138,17 @@ describe('the console against the real control plane', () => {
     expect(forbidden).toBe(403);
 
     await page.goto(`${consoleUrl}/#/vm/${ns}/web-1`);
-    await page.waitForSelector('text=Boot once from network');
-    await page.click('text=Boot once from network');
+    await page.waitForSelector('select[aria-label="Boot order preset"]');
+    await page.selectOption('select[aria-label="Boot order preset"]', 'cdrom_hd');
+    await page.click('text=Preview preset');
     await page.click('.change button.primary');
     const refusal = await page.locator('.refusal').textContent({ timeout: 10_000 });
     expect(refusal).toContain('Refused');
     expect(refusal).toContain(`system:serviceaccount:${ns}:viewer`);
     expect(refusal).toContain('"patch"');
     expect(refusal).toContain('virtualmachines');
-    const vm = await getJson<{ spec: { bootOrder?: { once?: string } } }>(['get', 'vm', 'web-1', '-n', ns]);
-    expect(vm.spec.bootOrder?.once).toBeUndefined();
+    const vm = await getJson<{ spec: { bootOrder?: { devices?: string[]; preset?: string } } }>(['get', 'vm', 'web-1', '-n', ns]);
+    expect(vm.spec.bootOrder).toEqual({ devices: ['net0', 'scsi0'] }); // unchanged
     await context.close();
   });
 });
