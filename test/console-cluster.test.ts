@@ -63,7 +63,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await kubectl(['delete', 'vm', '--all', '-n', otherNs, '--timeout=60s']);
+  await kubectl(['delete', 'nodebootassignments,bootprofiles,vm', '--all', '-n', otherNs, '--timeout=60s']);
   await stopProxmoxSite(site, 'isoattachments,virtualmachines');
   await kubectl(['delete', 'namespace', otherNs, '--wait=false']);
 });
@@ -106,6 +106,29 @@ describe('the console against the real control plane', () => {
     await eventually(async () => (await getJson<{ status?: { bootOrder?: string[] } }>(['get', 'vm', 'web-1', '-n', site.ns])).status?.bootOrder?.join(';') === 'net0;scsi0', 'web-1 converged', 30_000, 250);
     expect(site.sim.cluster.vms.get(701)!.config.boot).toBe('order=net0;scsi0');
     await admin.waitForFunction(() => document.querySelector('.facts')?.textContent?.includes('net0,scsi0'), undefined, { timeout: 5_000 });
+  });
+
+  it('boots a VM once from the network by re-arming its NodeBootAssignment, and the VM turns network-first', async () => {
+    await kubectlOk(['apply', '-f', '-'], `apiVersion: bootplane.io/v1alpha1
+kind: BootProfile
+metadata: {name: shell, namespace: ${otherNs}}
+spec: {type: ipxeTemplate, ipxeTemplate: "shell"}
+---
+apiVersion: bootplane.io/v1alpha1
+kind: NodeBootAssignment
+metadata: {name: secret-project-pxe, namespace: ${otherNs}}
+spec: {vmRef: {name: secret-project}, profileRef: {name: shell}, state: Disabled}
+`);
+    await admin.goto(`${consoleUrl}/#/vm/${otherNs}/secret-project`);
+    await admin.waitForSelector('text=secret-project-pxe');
+    await admin.click('text=Boot once from network');
+    await admin.waitForSelector('[data-testid=effect]');
+    expect(await admin.locator('[data-testid=effect]').textContent()).toContain('set the boot order to net0');
+    await admin.click('.change button.primary');
+    await admin.waitForSelector('.change p.ok');
+    const assignment = await getJson<{ spec: { bootMode?: string; state?: string; bootOnceEpoch?: number } }>(['get', 'nodebootassignment', 'secret-project-pxe', '-n', otherNs]);
+    expect(assignment.spec).toMatchObject({ bootMode: 'Once', state: 'Enabled', bootOnceEpoch: 1 });
+    await eventually(async () => (await getJson<{ status?: { bootOrder?: string[] } }>(['get', 'vm', 'secret-project', '-n', otherNs])).status?.bootOrder?.[0] === 'net0', 'secret-project boots from the network first', 30_000, 250);
   });
 
   it('offers the YAML to commit instead of writing to an Argo CD-managed VM', async () => {
