@@ -63,7 +63,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await kubectl(['delete', 'vm', '--all', '-n', otherNs, '--timeout=60s']);
+  await kubectl(['delete', 'nodebootassignments,bootprofiles,vm', '--all', '-n', otherNs, '--timeout=60s']);
   await stopProxmoxSite(site, 'isoattachments,virtualmachines');
   await kubectl(['delete', 'namespace', otherNs, '--wait=false']);
 });
@@ -108,15 +108,40 @@ describe('the console against the real control plane', () => {
     await admin.waitForFunction(() => document.querySelector('.facts')?.textContent?.includes('net0,scsi0'), undefined, { timeout: 5_000 });
   });
 
+  it('boots a VM once from the network by re-arming its NodeBootAssignment, and the VM turns network-first', async () => {
+    await kubectlOk(['apply', '-f', '-'], `apiVersion: bootplane.io/v1alpha1
+kind: BootProfile
+metadata: {name: shell, namespace: ${otherNs}}
+spec: {type: ipxeTemplate, ipxeTemplate: "shell"}
+---
+apiVersion: bootplane.io/v1alpha1
+kind: NodeBootAssignment
+metadata: {name: secret-project-pxe, namespace: ${otherNs}}
+spec: {vmRef: {name: secret-project}, profileRef: {name: shell}, state: Disabled}
+`);
+    await admin.goto(`${consoleUrl}/#/vm/${otherNs}/secret-project`);
+    await admin.waitForSelector('text=secret-project-pxe');
+    await admin.click('text=Boot once from network');
+    await admin.waitForSelector('[data-testid=effect]');
+    expect(await admin.locator('[data-testid=effect]').textContent()).toContain('set the boot order to net0');
+    await admin.click('.change button.primary');
+    await admin.waitForSelector('.change p.ok');
+    const assignment = await getJson<{ spec: { bootMode?: string; state?: string; bootOnceEpoch?: number } }>(['get', 'nodebootassignment', 'secret-project-pxe', '-n', otherNs]);
+    expect(assignment.spec).toMatchObject({ bootMode: 'Once', state: 'Enabled', bootOnceEpoch: 1 });
+    await eventually(async () => (await getJson<{ status?: { bootOrder?: string[] } }>(['get', 'vm', 'secret-project', '-n', otherNs])).status?.bootOrder?.[0] === 'net0', 'secret-project boots from the network first', 30_000, 250);
+  });
+
   it('offers the YAML to commit instead of writing to an Argo CD-managed VM', async () => {
     await admin.goto(`${consoleUrl}/#/vm/${site.ns}/web-2`);
-    await admin.waitForSelector('text=Boot once from network');
-    await admin.click('text=Boot once from network');
+    await admin.waitForSelector('select[aria-label="Boot order preset"]');
+    await admin.selectOption('select[aria-label="Boot order preset"]', 'cdrom_hd');
+    await admin.click('text=Preview preset');
     await admin.waitForSelector('text=YAML to commit');
     expect(await admin.locator('.change').textContent()).toContain('Argo CD');
+    expect(await admin.locator('.change pre.yaml').textContent()).toContain('preset: cdrom_hd');
     expect(await admin.locator('.change button.primary').count()).toBe(0);
-    const vm = await getJson<{ spec: { bootOrder?: { once?: string } } }>(['get', 'vm', 'web-2', '-n', site.ns]);
-    expect(vm.spec.bootOrder?.once).toBeUndefined();
+    const vm = await getJson<{ spec: { bootOrder?: { preset?: string } } }>(['get', 'vm', 'web-2', '-n', site.ns]);
+    expect(vm.spec.bootOrder?.preset).toBeUndefined();
   });
 
   it('shows a person allowed get/list in one namespace only that namespace, and refuses their action clearly', async () => {
@@ -136,16 +161,17 @@ describe('the console against the real control plane', () => {
     expect(forbidden).toBe(403);
 
     await page.goto(`${consoleUrl}/#/vm/${ns}/web-1`);
-    await page.waitForSelector('text=Boot once from network');
-    await page.click('text=Boot once from network');
+    await page.waitForSelector('select[aria-label="Boot order preset"]');
+    await page.selectOption('select[aria-label="Boot order preset"]', 'cdrom_hd');
+    await page.click('text=Preview preset');
     await page.click('.change button.primary');
     const refusal = await page.locator('.refusal').textContent({ timeout: 10_000 });
     expect(refusal).toContain('Refused');
     expect(refusal).toContain(`system:serviceaccount:${ns}:viewer`);
     expect(refusal).toContain('"patch"');
     expect(refusal).toContain('virtualmachines');
-    const vm = await getJson<{ spec: { bootOrder?: { once?: string } } }>(['get', 'vm', 'web-1', '-n', ns]);
-    expect(vm.spec.bootOrder?.once).toBeUndefined();
+    const vm = await getJson<{ spec: { bootOrder?: { devices?: string[]; preset?: string } } }>(['get', 'vm', 'web-1', '-n', ns]);
+    expect(vm.spec.bootOrder).toEqual({ devices: ['net0', 'scsi0'] }); // unchanged
     await context.close();
   });
 });

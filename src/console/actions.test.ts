@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { IsoAttachment } from '../api/v1alpha1/iso-attachment.js';
+import type { NodeBootAssignment } from '../api/v1alpha1/node-boot-assignment.js';
 import type { VirtualMachine } from '../api/v1alpha1/virtual-machine.js';
 import { ActionError, ActionRequest, attachmentName, planAction } from './actions.js';
 
@@ -11,8 +12,12 @@ function vm(extra: Partial<VirtualMachine['spec']> = {}, labels?: Record<string,
   };
 }
 
-function objects(v: VirtualMachine, isos: IsoAttachment[] = []) {
-  return { vm: (ns: string, n: string) => (ns === 'prod' && n === v.metadata.name ? v : undefined), attachment: (ns: string, n: string) => isos.find((i) => i.metadata.name === n && ns === 'prod') };
+function objects(v: VirtualMachine, isos: IsoAttachment[] = [], assignments: NodeBootAssignment[] = []) {
+  return {
+    vm: (ns: string, n: string) => (ns === 'prod' && n === v.metadata.name ? v : undefined),
+    attachment: (ns: string, n: string) => isos.find((i) => i.metadata.name === n && ns === 'prod'),
+    assignments: (_ns: string, n: string) => assignments.filter((a) => a.spec.vmRef?.name === n),
+  };
 }
 
 const parse = (body: unknown) => ActionRequest.parse(body);
@@ -47,9 +52,18 @@ describe('planAction', () => {
   });
 
   it('marks a change to an object a GitOps tool owns', () => {
-    const change = planAction(parse({ action: 'bootOnceNetwork', namespace: 'prod', name: 'web' }), objects(vm({}, { 'kustomize.toolkit.fluxcd.io/name': 'site', 'kustomize.toolkit.fluxcd.io/namespace': 'flux-system' })));
+    const change = planAction(parse({ action: 'bootOrder', namespace: 'prod', name: 'web', preset: 'cdrom_hd' }), objects(vm({}, { 'kustomize.toolkit.fluxcd.io/name': 'site', 'kustomize.toolkit.fluxcd.io/namespace': 'flux-system' })));
     expect(change.gitOps).toEqual({ tool: 'Flux', owner: 'flux-system/site' });
-    expect(change.after).toContain('once: network');
+    expect(change.after).toContain('preset: cdrom_hd');
+  });
+
+  it('boots once from the network by re-arming the VM\'s NodeBootAssignment, and says so when there is none', () => {
+    expect(() => planAction(parse({ action: 'bootOnceNetwork', namespace: 'prod', name: 'web' }), objects(vm()))).toThrow(/no NodeBootAssignment names VirtualMachine prod\/web/);
+    const assignment = { apiVersion: 'bootplane.io/v1alpha1', kind: 'NodeBootAssignment', metadata: { name: 'web-pxe', namespace: 'prod' }, spec: { vmRef: { name: 'web' }, profileRef: { name: 'talos' }, bootMode: 'Once', bootOnceEpoch: 3, state: 'Disabled' } } as NodeBootAssignment;
+    const change = planAction(parse({ action: 'bootOnceNetwork', namespace: 'prod', name: 'web' }), objects(vm(), [], [assignment]));
+    expect(change.kind).toBe('NodeBootAssignment');
+    expect(change.name).toBe('web-pxe');
+    expect(change.patch).toEqual({ spec: { bootOnceEpoch: 4, state: 'Enabled' } });
   });
 
   it('names attachments readably', () => {

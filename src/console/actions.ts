@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { BootPreset } from '../api/v1alpha1/virtual-machine.js';
 import type { IsoAttachment } from '../api/v1alpha1/iso-attachment.js';
+import type { NodeBootAssignment } from '../api/v1alpha1/node-boot-assignment.js';
 import type { VirtualMachine } from '../api/v1alpha1/virtual-machine.js';
 import { SLOT_PATTERN } from '../api/v1alpha1/common.js';
 import { mergePatch } from '../kube/merge-patch.js';
@@ -40,7 +41,7 @@ export class ActionError extends Error {
 }
 
 export interface PlannedChange {
-  kind: 'VirtualMachine' | 'IsoAttachment';
+  kind: 'VirtualMachine' | 'IsoAttachment' | 'NodeBootAssignment';
   namespace: string;
   name: string;
   operation: 'patch' | 'create' | 'delete';
@@ -60,6 +61,8 @@ export interface PlannedChange {
 export interface ActionObjects {
   vm(namespace: string, name: string): VirtualMachine | undefined;
   attachment(namespace: string, name: string): IsoAttachment | undefined;
+  /** The NodeBootAssignments whose spec.vmRef names this VM. */
+  assignments(namespace: string, vmName: string): NodeBootAssignment[];
 }
 
 /** What a person edits: the manifest, without status or server-set metadata. */
@@ -78,14 +81,14 @@ function yamlOf(obj: Record<string, unknown> | undefined): string {
   return obj ? stringify(obj, { lineWidth: 0 }) : '';
 }
 
-function specChange(vm: VirtualMachine, edit: (spec: Record<string, unknown>) => void): PlannedChange {
+function specChange(vm: VirtualMachine | NodeBootAssignment, edit: (spec: Record<string, unknown>) => void): PlannedChange {
   const before = manifestView(vm)!;
   const spec = structuredClone(vm.spec) as Record<string, unknown>;
   edit(spec);
   const after = { ...before, spec };
   const patch = { spec: mergePatch(vm.spec, spec) as Record<string, unknown> };
   const change: PlannedChange = {
-    kind: 'VirtualMachine', namespace: vm.metadata.namespace ?? 'default', name: vm.metadata.name, operation: 'patch', patch, spec,
+    kind: vm.kind, namespace: vm.metadata.namespace ?? 'default', name: vm.metadata.name, operation: 'patch', patch, spec,
     before: yamlOf(before), after: yamlOf(after), diff: lineDiff(yamlOf(before), yamlOf(after)),
   };
   const gitOps = gitOpsManager(vm);
@@ -113,10 +116,21 @@ export function planAction(request: ActionRequest, objects: ActionObjects): Plan
         else next.devices = request.devices;
         spec.bootOrder = next;
       });
-    case 'bootOnceNetwork':
-      return specChange(vm, (spec) => {
-        spec.bootOrder = { ...((spec.bootOrder ?? {}) as Record<string, unknown>), once: 'network' };
+    case 'bootOnceNetwork': {
+      // One network boot is what a boot-once NodeBootAssignment does: while its epoch is unused
+      // the VM boots from the network first; after the one boot it is back on its own order.
+      const bound = objects.assignments(request.namespace, vm.metadata.name).filter((a) => !a.metadata.deletionTimestamp);
+      if (bound.length !== 1) {
+        throw new ActionError(409, bound.length === 0
+          ? `no NodeBootAssignment names VirtualMachine ${request.namespace}/${request.name} in spec.vmRef: create one that binds it to a BootProfile, then boot once from the network`
+          : `${bound.length} NodeBootAssignments name VirtualMachine ${request.namespace}/${request.name}; change the one you mean by hand`);
+      }
+      return specChange(bound[0]!, (spec) => {
+        spec.bootMode = 'Once';
+        spec.state = 'Enabled';
+        spec.bootOnceEpoch = ((spec.bootOnceEpoch as number | undefined) ?? 0) + 1;
       });
+    }
     case 'markInstalled':
       if (!vm.spec.install) throw new ActionError(400, `VirtualMachine ${request.namespace}/${request.name} has no spec.install: there is no install to mark complete`);
       return specChange(vm, (spec) => {

@@ -308,6 +308,7 @@ export class ConsoleServer {
       change = planAction(request, {
         vm: (ns, n) => this.get<VirtualMachine>('VirtualMachine', `${ns}/${n}`),
         attachment: (ns, n) => this.get<IsoAttachment>('IsoAttachment', `${ns}/${n}`),
+        assignments: (ns, n) => this.source('NodeBootAssignment').cache.byIndex(ASSIGNMENT_VM_INDEX, `${ns}/${n}`) as NodeBootAssignment[],
       });
     } catch (err) {
       if (err instanceof ActionError) throw new ConsoleHttpError(err.status, err.message);
@@ -336,8 +337,9 @@ export class ConsoleServer {
    * attachment added (as if its ISO were ready) or going. Shown beside the diff.
    */
   private effect(change: PlannedChange): PlannerView | undefined {
-    const vmName = change.kind === 'VirtualMachine' ? change.name : (change.object?.spec as { vmRef?: { name: string } } | undefined)?.vmRef?.name
-      ?? this.get<IsoAttachment>('IsoAttachment', `${change.namespace}/${change.name}`)?.spec.vmRef.name;
+    const vmName = change.kind === 'VirtualMachine' ? change.name
+      : change.kind === 'NodeBootAssignment' ? (change.spec as { vmRef?: { name: string } } | undefined)?.vmRef?.name
+        : (change.object?.spec as { vmRef?: { name: string } } | undefined)?.vmRef?.name ?? this.get<IsoAttachment>('IsoAttachment', `${change.namespace}/${change.name}`)?.spec.vmRef.name;
     const vm = vmName ? this.get<VirtualMachine>('VirtualMachine', `${change.namespace}/${vmName}`) : undefined;
     if (!vm) return undefined;
     let attachments = this.list<IsoAttachment>('IsoAttachment').filter((a) => a.metadata.namespace === change.namespace && a.spec.vmRef.name === vm.metadata.name);
@@ -355,7 +357,10 @@ export class ConsoleServer {
     } else if (change.operation === 'delete') {
       attachments = attachments.map((a) => (a.metadata.name === change.name ? { ...a, metadata: { ...a.metadata, deletionTimestamp: new Date().toISOString() } } : a));
     }
-    const assignments = this.source('NodeBootAssignment').cache.byIndex(ASSIGNMENT_VM_INDEX, `${change.namespace}/${vm.metadata.name}`) as NodeBootAssignment[];
+    let assignments = this.source('NodeBootAssignment').cache.byIndex(ASSIGNMENT_VM_INDEX, `${change.namespace}/${vm.metadata.name}`) as NodeBootAssignment[];
+    if (change.kind === 'NodeBootAssignment' && change.spec) {
+      assignments = assignments.map((a) => (a.metadata.name === change.name ? { ...a, spec: change.spec as NodeBootAssignment['spec'] } : a));
+    }
     return plannerView(after, attachments, assignments);
   }
 
