@@ -126,6 +126,7 @@ export class BootServer {
    * rest of what the answer depends on.
    */
   private readonly scriptCache = new WeakMap<NodeBootAssignment, AssignmentEntry>();
+  private readonly profileKeys = new WeakMap<NodeBootAssignment, string>();
   private readonly chainScripts = new Map<string, Buffer>();
   private readonly stats: BootStats = { requests: 0, scripts: {}, bootsByProfile: {}, fallbacks: {}, renderFailures: 0, clientErrors: 0, serverErrors: 0, rejected: {} };
   private readonly routeCells = new Map<string, RouteCells>();
@@ -267,7 +268,7 @@ export class BootServer {
       throw new BadRequest(400, 'query parameter mac or uuid is required (iPXE: mac=${net0/mac}&uuid=${uuid})');
     }
     const assignment = this.findAssignment(mac, uuid || undefined);
-    const profile = assignment ? this.store.get<BootProfile>('BootProfile', `${assignment.metadata.namespace}/${assignment.spec.profileRef.name}`) : undefined;
+    const profile = assignment ? this.store.get<BootProfile>('BootProfile', this.profileKeyOf(assignment)) : undefined;
     const entry = assignment && profile ? this.entryFor(assignment, profile) : undefined;
     if (assignment) ex.audit.assignment = entry?.key ?? keyOf(assignment);
     const facts: MachineFacts = { mac: mac ?? assignment?.spec.mac?.toLowerCase(), firmware, serverUrl };
@@ -299,6 +300,16 @@ export class BootServer {
         // The machine cannot boot what was asked; it is told why (no values, only the name).
         throw new BadRequest(500, `the script for this machine cannot be rendered: parameter ${answer.parameter} is refused or missing (see the NodeBootAssignment's conditions)`);
     }
+  }
+
+  /**
+   * namespace/name of the profile an assignment boots, made once per assignment object: a string
+   * the cache has hashed before is cheaper to look up than a new one.
+   */
+  private profileKeyOf(assignment: NodeBootAssignment): string {
+    let key = this.profileKeys.get(assignment);
+    if (key === undefined) this.profileKeys.set(assignment, (key = `${assignment.metadata.namespace}/${assignment.spec.profileRef.name}`));
+    return key;
   }
 
   /** The script cache's entry for this version of the assignment and its profile. */
@@ -567,10 +578,14 @@ function parseQuery(raw: string, allowed: readonly string[]): Query {
   for (const pair of raw.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
-    const key = eq < 0 ? pair : pair.slice(0, eq);
-    if (!allowed.includes(key)) {
-      throw new BadRequest(400, allowed.length === 0 ? 'this route takes no query parameters' : `unknown query parameter ${key.length > 32 ? `${key.slice(0, 32)}…` : key}; expected ${allowed.join(', ')}`);
+    const given = eq < 0 ? pair : pair.slice(0, eq);
+    // The allowed list's own string, not the slice, names the property: V8 looks literal
+    // property names up directly, a new string through its string table first.
+    const known = allowed.indexOf(given);
+    if (known < 0) {
+      throw new BadRequest(400, allowed.length === 0 ? 'this route takes no query parameters' : `unknown query parameter ${given.length > 32 ? `${given.slice(0, 32)}…` : given}; expected ${allowed.join(', ')}`);
     }
+    const key = allowed[known]!;
     if (key in out) throw new BadRequest(400, `query parameter ${key} is given more than once`);
     let value = eq < 0 ? '' : pair.slice(eq + 1);
     if (value.includes('%') || value.includes('+')) {
