@@ -2,7 +2,6 @@
 // route is in `route` below. Answers come from the informer caches (through the store) and
 // memory; nothing on the request path calls the API server. Observed boots go to BootRecorder,
 // which writes status later, off the request path.
-import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { BootProfile } from '../api/v1alpha1/boot-profile.js';
@@ -18,6 +17,7 @@ import { decideBoot, renderFor, type BootAnswer, type MachineFacts } from './dec
 import type { CidrAllowlist, ClientRateLimiter, ConcurrencyCap } from './guard.js';
 import { firmwareOf, normalizeMac, normalizeUuid, type Firmware } from './identity.js';
 import { ASSIGNMENT_MAC_INDEX, ASSIGNMENT_UUID_INDEX, PROFILE_NAME_INDEX, PUBLIC_PROFILE_INDEX } from './indexes.js';
+import { sendFileRange } from './send-file.js';
 import { assetFileName, buildChainScript, buildFallbackMenu, buildLocalBootScript } from './scripts.js';
 import type { SignedPurpose, UrlSigner } from './signed-url.js';
 
@@ -132,6 +132,7 @@ export class BootServer {
   private readonly routeCells = new Map<string, RouteCells>();
   private readonly scriptCells = new Map<string, DeltaCell>();
   private readonly inFlight = deltaCell(bootMetrics.inFlight);
+  private readonly assetBytes = deltaCell(bootMetrics.assetBytes);
   /** Reused for every boot handed to the recorder (it copies the fields). */
   private readonly observed: ObservedBoot = { timeMs: 0, clientIP: '', scriptHash: '' };
   private lastHost: { host: string; url: string } | undefined;
@@ -415,14 +416,13 @@ export class BootServer {
       res.end();
       return;
     }
-    // Large reads: fewer syscalls and stream turns per byte sent (kernels and ISOs are big).
-    const stream = createReadStream(file.path, { start, end, highWaterMark: 1 << 20 });
-    stream.once('end', () => bootMetrics.assetBytes.inc(end - start + 1));
-    stream.on('error', (err) => {
-      this.o.log.warn({ err: errorMessage(err) }, 'reading an asset failed');
-      res.destroy(err);
-    });
-    stream.pipe(res);
+    sendFileRange(res, file.path, start, end).then(
+      (sent) => this.assetBytes.delta += sent,
+      (err: unknown) => {
+        this.o.log.warn({ err: errorMessage(err) }, 'reading an asset failed');
+        res.destroy(err instanceof Error ? err : new Error(errorMessage(err)));
+      },
+    );
   }
 
   private async machineConfig(ex: Exchange, purpose: SignedPurpose, query: Query): Promise<void> {
