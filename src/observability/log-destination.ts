@@ -31,7 +31,13 @@ export class BatchedLineDestination {
     if (!exitHooked) {
       exitHooked = true;
       process.on('exit', () => {
-        for (const d of open) d.flushSync();
+        for (const d of open) {
+          try {
+            d.flushSync();
+          } catch {
+            // A file still being opened (a path destination) cannot be written synchronously.
+          }
+        }
       });
     }
   }
