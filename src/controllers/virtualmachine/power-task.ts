@@ -10,7 +10,7 @@ import { metaTime } from '../../kube/time.js';
 import type { ResourceStore } from '../../store/store.js';
 import type { CreatePass } from './create.js';
 
-const POWER_POLL_MS = 2_000;
+export const POWER_POLL_MS = 2_000;
 const AFTER_FAILURE_MS = 30_000;
 
 /** Busy: a power task is (or just was) in flight, so ask for no power action this pass; come back after requeueAfterMs. */

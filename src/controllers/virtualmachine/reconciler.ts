@@ -1,10 +1,12 @@
 // VirtualMachine reconcile, hypervisor-neutral (it sees only the driver interface and the
 // planner): fetch -> finalizer (on deletion the same flow runs with every ISO leaving, and the
 // finalizer goes once the plan is empty; the VM itself stays on the hypervisor) -> hypervisor
-// connection -> read the VM -> finish an interrupted change -> plan the media (ISOs, cloud-init,
+// connection -> read the VM -> make it when spec.source is create or clone (create.ts: the task
+// recorded and polled; a VM bootplane did not make is refused) -> finish an interrupted change -> plan the media (ISOs, cloud-init,
 // boot order) -> safe mode or apply (recorded in status.operation first; digest conflict
 // re-plans; failure rolls back what took effect) -> cloud-init content (written only when its
-// hash changes) -> pending changes -> power -> status once.
+// hash changes) -> disks (disks.ts: sizes, grow, refused shrink) -> pending changes -> power (a
+// power task in flight is polled, power-task.ts) -> status once.
 import { randomUUID } from 'node:crypto';
 import type { Condition } from '../../api/v1alpha1/common.js';
 import type { IsoAttachment } from '../../api/v1alpha1/iso-attachment.js';
@@ -31,7 +33,7 @@ import { VM_INDEX } from './watches.js';
 import { ensureVmCreated } from './create.js';
 import { reconcileDisks } from './disks.js';
 import { bootMediaCondition } from './boot-media.js';
-import { powerTaskRecord, powerTaskState } from './power-task.js';
+import { POWER_POLL_MS, powerTaskRecord, powerTaskState } from './power-task.js';
 
 const RETRY_MS = 30_000;
 const RESYNC_MS = 5 * 60_000;
@@ -190,7 +192,7 @@ export class VirtualMachineReconciler implements Reconciler {
       if (spec.data.powerState === 'Running' && observed.power === 'Stopped') await this.power(pass, driver, ref, 'start', 'spec.powerState is Running', ctx);
       if (spec.data.powerState === 'Stopped' && observed.power === 'Running') await this.power(pass, driver, ref, 'shutdown', 'spec.powerState is Stopped', ctx);
     }
-    if (pass.fields.powerTask) requeueAfterMs = Math.min(requeueAfterMs, RETRY_MS / 15);
+    if (pass.fields.powerTask) requeueAfterMs = Math.min(requeueAfterMs, POWER_POLL_MS);
     return this.finish(pass, requeueAfterMs);
   }
 
