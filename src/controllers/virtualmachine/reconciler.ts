@@ -1,12 +1,10 @@
 // VirtualMachine reconcile, hypervisor-neutral (it sees only the driver interface and the
 // planner): fetch -> finalizer (on deletion the same flow runs with every ISO leaving, and the
 // finalizer goes once the plan is empty; the VM itself stays on the hypervisor) -> hypervisor
-// connection -> read the VM -> make it when spec.source is create or clone (create.ts: the task
-// recorded and polled; a VM bootplane did not make is refused) -> finish an interrupted change -> plan the media (ISOs, cloud-init,
+// connection -> read the VM -> finish an interrupted change -> plan the media (ISOs, cloud-init,
 // boot order) -> safe mode or apply (recorded in status.operation first; digest conflict
 // re-plans; failure rolls back what took effect) -> cloud-init content (written only when its
-// hash changes) -> disks (disks.ts: sizes, grow, refused shrink) -> pending changes -> power (a
-// power task in flight is polled, power-task.ts) -> status once.
+// hash changes) -> pending changes -> power -> status once.
 import { randomUUID } from 'node:crypto';
 import type { Condition } from '../../api/v1alpha1/common.js';
 import type { IsoAttachment } from '../../api/v1alpha1/iso-attachment.js';
