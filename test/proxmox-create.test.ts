@@ -53,7 +53,7 @@ const vmObject = (name: string) => getJson<VmStatus>(['get', 'virtualmachine', n
 
 describe('spec.source: create on Proxmox', () => {
   it('creates the VM from spec.hardware through a qmcreate task it polls, then manages it', async () => {
-    sim.faults.taskDurationMs = 1500; // long enough to see the task in status
+    sim.faults.taskDurationMs = 4000; // long enough to see the task in status, even on a busy machine
     await apply(`apiVersion: bootplane.io/v1alpha1
 kind: VirtualMachine
 metadata: {name: web, namespace: ${ns}}
@@ -88,6 +88,7 @@ spec:
     expect(config.scsi0).toBe('local-lvm:vm-700-disk-0,size=32G');
     expect(config.virtio1).toBe('local:700/vm-700-disk-0.qcow2,size=4G'); // disk numbers count per storage
     expect(config.net0).toBe('virtio=52:54:00:12:34:56,bridge=vmbr1,tag=30');
+    expect(config.efidisk0).toBe('local-lvm:vm-700-disk-1,efitype=4m,pre-enrolled-keys=0,size=4M'); // after the data disks, as PVE numbers them
     expect(config.description).toContain(`bootplane-owner=${vm.metadata.uid}`);
     expect(sim.cluster.storages.get('local-lvm')!.volumes.get('local-lvm:vm-700-disk-0')?.size).toBe(32 * GiB);
 
@@ -195,7 +196,7 @@ spec:
 
 describe('spec.source: clone on Proxmox', () => {
   it('clones a template (linked) through a qmclone task, with new MACs and its own cloud-init volume', async () => {
-    sim.faults.taskDurationMs = 1000;
+    sim.faults.taskDurationMs = 4000; // long enough to see the lock while the task runs, even on a busy machine
     await apply(`apiVersion: bootplane.io/v1alpha1
 kind: VirtualMachine
 metadata: {name: from-template, namespace: ${ns}}

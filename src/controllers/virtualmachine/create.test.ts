@@ -8,7 +8,7 @@ import { silentLogger } from '../../observability/logger.js';
 import type { ObservedVm } from '../../planning/model.js';
 import { MemoryStore } from '../../store/memory-store.js';
 import { ensureVmCreated, type CreatePass } from './create.js';
-import { planDisks } from './disks.js';
+import { planDisks, reconcileDisks } from './disks.js';
 
 const UID = '6f1c0a52-0000-4000-8000-000000000001';
 const observedVm = (extra: Partial<ObservedVm> = {}): ObservedVm => ({ name: 'web', osHints: {}, machine: { machine: 'pc', arch: 'x86_64', firmware: 'bios' }, devices: [], nics: [], bootOrder: [], power: 'Stopped', ...extra });
@@ -139,5 +139,20 @@ describe('planDisks', () => {
       { kind: 'shrinkRefused', index: 1, slot: 'scsi1', fromBytes: 10 * GiB, toBytes: 8 * GiB },
       { kind: 'missing', index: 3, slot: 'virtio0' },
     ]);
+  });
+});
+
+describe('reconcileDisks', () => {
+  const failing = { diskInfo: () => Promise.reject(new DriverError('NO_STORAGE_VOL', 'no volume with matching path')) } as unknown as HypervisorDriver;
+  it('does not hold Ready back when sizes cannot be read and the spec names no disks', async () => {
+    const { pass, inputs, ctx } = setup(undefined, 'adopt');
+    const spec = { ...inputs.spec, hardware: undefined };
+    expect(await reconcileDisks(pass, inputs.store, failing, inputs.ref, spec, false, ctx)).toBe(false);
+    expect(pass.updates).toEqual([]);
+  });
+  it('reports it when the spec names disks', async () => {
+    const { pass, inputs, ctx } = setup();
+    expect(await reconcileDisks(pass, inputs.store, failing, inputs.ref, inputs.spec, false, ctx)).toBe(true);
+    expect(pass.updates).toEqual([expect.objectContaining({ type: 'DisksConfigured', status: 'Unknown', reason: 'DiskInfoFailed' })]);
   });
 });

@@ -57,6 +57,12 @@ export async function reconcileDisks(pass: CreatePass, store: ResourceStore, dri
   try {
     info = await driver.diskInfo(ref, ctx.signal);
   } catch (err) {
+    // Sizes are only informational when the spec names no disks (an adopted VM whose disk file is
+    // gone, say): not a condition that holds Ready back, and no retry.
+    if (wanted.length === 0) {
+      ctx.log.debug({ err: errorMessage(err) }, 'disk sizes unavailable');
+      return false;
+    }
     pass.updates.push({ type: 'DisksConfigured', status: 'Unknown', reason: 'DiskInfoFailed', message: `Reading the disks failed: ${errorMessage(err)}` });
     return true;
   }

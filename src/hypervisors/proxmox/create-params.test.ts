@@ -23,7 +23,7 @@ describe('pveCreateParams', () => {
   it('turns spec.hardware into create parameters', () => {
     expect(pveCreateParams(120, 'web', hardware, 'made by bootplane', 'debian')).toEqual({
       vmid: '120', name: 'web', description: 'made by bootplane', cores: '4', memory: '4096', ostype: 'l26',
-      machine: 'q35', bios: 'ovmf', scsihw: 'virtio-scsi-single',
+      machine: 'q35', bios: 'ovmf', efidisk0: 'local-lvm:1,efitype=4m,pre-enrolled-keys=0', scsihw: 'virtio-scsi-single',
       scsi0: 'local-lvm:32,format=qcow2', virtio1: 'local:8,format=raw',
       net0: 'virtio=52:54:00:AB:CD:EF,bridge=vmbr1,tag=30', net1: 'model=e1000,bridge=vmbr0',
     });

@@ -36,8 +36,13 @@ export function pveCreateParams(vmid: number, name: string, hardware: PveHardwar
     params.machine = 'virt';
     params.arch = 'aarch64';
   }
-  if (hardware.firmware === 'uefi') params.bios = 'ovmf';
   const disks = hardware.disks ?? [];
+  if (hardware.firmware === 'uefi') {
+    params.bios = 'ovmf';
+    // Persistent EFI variables (boot entries survive a restart); PVE sizes the volume itself.
+    // Secure-boot keys are not enrolled, so unsigned installers boot as with SeaBIOS.
+    params.efidisk0 = `${disks[0]?.storage ?? defaults.diskStorage}:1,efitype=4m,pre-enrolled-keys=0`;
+  }
   if (disks.some((d) => d.slot.startsWith('scsi'))) params.scsihw = 'virtio-scsi-single';
   for (const disk of disks) {
     params[disk.slot] = `${disk.storage ?? defaults.diskStorage}:${disk.sizeGiB},format=${disk.format}`;

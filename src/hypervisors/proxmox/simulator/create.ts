@@ -20,6 +20,22 @@ export interface SimTaskOptions {
   start?: (vm: SimVm, log: (line: string) => void) => void;
 }
 
+const DRIVE_ORDER = ['ide', 'sata', 'scsi', 'virtio', 'efidisk', 'tpmstate'];
+
+/** create_disks walks the drives as foreach_volume does (IDE, SATA, SCSI, VirtIO, EFI, TPM), which decides the disk numbers. */
+function inDriveOrder(set: Record<string, string>): Record<string, string> {
+  const rank = (k: string) => {
+    const m = /^([a-z]+)(\d+)$/.exec(k);
+    const bus = m && isDriveKey(k) ? DRIVE_ORDER.indexOf(m[1]!) : -1;
+    return bus < 0 ? [-1, 0] : [bus, Number(m![2])];
+  };
+  return Object.fromEntries(Object.entries(set).sort(([a], [b]) => {
+    const [ra, ia] = rank(a);
+    const [rb, ib] = rank(b);
+    return ra! - rb! || ia! - ib!;
+  }));
+}
+
 /** POST /nodes/{node}/qemu. */
 export function simCreateVm(cluster: SimCluster, params: Record<string, unknown>, opts: SimTaskOptions): SimTask {
   const node = params.node as string;
@@ -50,13 +66,13 @@ export function simCreateVm(cluster: SimCluster, params: Record<string, unknown>
     const before = new Set([...cluster.storages.values()].flatMap((s) => [...s.volumes.keys()]));
     try {
       vm.config = {};
-      applyConfigUpdate(cluster, vm, { set, delete: [], revert: [], force: false }, log, params.storage as string | undefined);
+      applyConfigUpdate(cluster, vm, { set: inDriveOrder(set), delete: [], revert: [], force: false }, log, params.storage as string | undefined);
       vm.config.smbios1 ??= `uuid=${randomUUID()}`;
       vm.config.vmgenid ??= randomUUID();
       vm.config.meta = `creation-qemu=9.2.0,ctime=${Math.floor(Date.now() / 1000)}`;
       // get_default_bootdevices: first disk, first CD-ROM, first NIC.
       if (!('boot' in vm.config)) {
-        const drives = Object.keys(vm.config).filter(isDriveKey);
+        const drives = Object.keys(vm.config).filter((k) => isDriveKey(k) && !/^(efidisk|tpmstate)/.test(k));
         const disk = drives.find((k) => !isCdromDrive(vm.config[k]!));
         const cdrom = drives.find((k) => isCdromDrive(vm.config[k]!) && !isCloudInitDrive(vm.config[k]!));
         const net = Object.keys(vm.config).filter((k) => /^net\d+$/.test(k)).sort()[0];

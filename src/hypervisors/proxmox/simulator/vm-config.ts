@@ -130,6 +130,13 @@ function allocateDrive(cluster: SimCluster, vm: SimVm, key: string, value: strin
     return [volume.volid, ...rest.filter((p) => !p.startsWith('media=')), 'media=cdrom'].join(',');
   }
   const disk = NEW_DISK.exec(file);
+  if (disk && key === 'efidisk0') {
+    // The EFI vars volume has the firmware's size whatever number is given (4 MiB for efitype=4m, else 528 KiB).
+    const fourMiB = rest.includes('efitype=4m');
+    const volume = cluster.allocate(disk[2] ?? defaultStorage ?? 'local-lvm', vm.vmid, 'disk', fourMiB ? 4 * 2 ** 20 : 528 * 1024);
+    log(`${key}: successfully created disk '${volume.volid},size=${fourMiB ? '4M' : '528K'}'`);
+    return [volume.volid, ...rest.filter((p) => !p.startsWith('format=')), `size=${fourMiB ? '4M' : '528K'}`].join(',');
+  }
   if (disk && !isCdromDrive(value)) {
     const sizeGiB = Number(disk[3]);
     // format= picks the image format at allocation; the printed entry names the volume instead.
