@@ -89,6 +89,10 @@ async function settled(controller: ControllerChild, scale: Scale): Promise<void>
 
 function changedFields(old: unknown, now: unknown, prefix = 'status'): string[] {
   if (JSON.stringify(old) === JSON.stringify(now)) return [];
+  // Conditions (lists keyed by type): name the one that changed.
+  const byType = (v: unknown) => Array.isArray(v) && v.every((c) => typeof c === 'object' && c !== null && 'type' in c) ? Object.fromEntries(v.map((c: { type: string }) => [c.type, c])) : undefined;
+  const [oldTyped, nowTyped] = [byType(old), byType(now)];
+  if (oldTyped && nowTyped) return changedFields(oldTyped, nowTyped, prefix);
   if (typeof old !== 'object' || typeof now !== 'object' || old === null || now === null || Array.isArray(old) || Array.isArray(now)) {
     return [`${prefix}: ${JSON.stringify(old)?.slice(0, 200)} -> ${JSON.stringify(now)?.slice(0, 200)}`];
   }

@@ -318,7 +318,9 @@ export class VirtualMachineReconciler implements Reconciler {
     }
     for (const step of plan.steps) this.audit(vm, step, ctx);
     pass.fields.operation = undefined;
-    pass.updates.push({ type: 'MediaConfigured', status: 'True', reason: 'Applied', message: mediaSummary(plan) });
+    // The same reason as a pass that finds the VM converged: a reason that said "this pass
+    // applied" flipped on the next pass (a status write and an Event per VM at the next resync).
+    pass.updates.push({ type: 'MediaConfigured', status: 'True', reason: 'Converged', message: mediaSummary(plan) });
     pass.updates.push({ type: 'Degraded', status: 'False', reason: 'Applied', message: 'The last change was applied.' });
     const after = await driver.readVm(ref, ctx.signal);
     return { observed: after ?? observed, failed: false };
