@@ -108,7 +108,7 @@ describe('the console in standalone mode', () => {
     await page.focus('ol.order li[data-slot="net0"]');
     await page.keyboard.press('Alt+ArrowUp');
     expect(await page.locator('ol.order li').evaluateAll((els) => els.map((e) => e.getAttribute('data-slot')))).toEqual(['scsi0', 'ide0', 'ide2', 'net0', 'sata0']);
-    await page.click('text=Reset');
+    await page.getByRole('button', { name: 'Reset', exact: true }).click(); // the button: a condition message may say "reset" too
     await page.dragAndDrop('ol.order li[data-slot="ide2"]', 'ol.order li[data-slot="scsi0"]');
     expect(await page.locator('ol.order li').evaluateAll((els) => els.map((e) => e.getAttribute('data-slot')))).toEqual(['ide2', 'scsi0', 'ide0', 'sata0', 'net0']);
     // Remove cloud-init and the NIC from the order: boot the installer, then the disks.
