@@ -681,31 +681,43 @@ export function disklessStats(sessions: Iterable<DisklessSession>): DisklessStat
 /** Strict query parsing: known keys only, each once, short values, valid percent-encoding. */
 function parseQuery(raw: string, allowed: readonly string[]): Query {
   const out: Query = {};
-  if (raw === '') return out;
-  for (const pair of raw.split('&')) {
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    const given = eq < 0 ? pair : pair.slice(0, eq);
-    // The allowed list's own string, not the slice, names the property: V8 looks literal
-    // property names up directly, a new string through its string table first.
-    const known = allowed.indexOf(given);
-    if (known < 0) {
-      throw new BadRequest(400, allowed.length === 0 ? 'this route takes no query parameters' : `unknown query parameter ${given.length > 32 ? `${given.slice(0, 32)}…` : given}; expected ${allowed.join(', ')}`);
-    }
-    const key = allowed[known]!;
-    if (key in out) throw new BadRequest(400, `query parameter ${key} is given more than once`);
-    let value = eq < 0 ? '' : pair.slice(eq + 1);
-    if (value.includes('%') || value.includes('+')) {
-      try {
-        value = decodeURIComponent(value.replaceAll('+', ' '));
-      } catch {
-        throw new BadRequest(400, `query parameter ${key} is not valid percent-encoding`);
+  // One pass over the string: pairs and keys are found in place, only values are cut out.
+  for (let start = 0; start < raw.length;) {
+    let end = raw.indexOf('&', start);
+    if (end < 0) end = raw.length;
+    if (end > start) {
+      let eq = raw.indexOf('=', start);
+      if (eq < 0 || eq > end) eq = end;
+      const key = knownKey(raw, start, eq, allowed);
+      if (key === undefined) {
+        const given = raw.slice(start, eq);
+        throw new BadRequest(400, allowed.length === 0 ? 'this route takes no query parameters' : `unknown query parameter ${given.length > 32 ? `${given.slice(0, 32)}…` : given}; expected ${allowed.join(', ')}`);
       }
+      if (out[key] !== undefined) throw new BadRequest(400, `query parameter ${key} is given more than once`);
+      let value = eq < end ? raw.slice(eq + 1, end) : '';
+      if (value.includes('%') || value.includes('+')) {
+        try {
+          value = decodeURIComponent(value.replaceAll('+', ' '));
+        } catch {
+          throw new BadRequest(400, `query parameter ${key} is not valid percent-encoding`);
+        }
+      }
+      if (value.length > MAX_QUERY_VALUE) throw new BadRequest(400, `query parameter ${key} is longer than ${MAX_QUERY_VALUE} characters`);
+      out[key] = value;
     }
-    if (value.length > MAX_QUERY_VALUE) throw new BadRequest(400, `query parameter ${key} is longer than ${MAX_QUERY_VALUE} characters`);
-    out[key] = value;
+    start = end + 1;
   }
   return out;
+}
+
+/**
+ * The allowed key spelled at raw[start, end), as the allowed list's own string: V8 looks literal
+ * property names up directly, a new string through its string table first.
+ */
+function knownKey(raw: string, start: number, end: number, allowed: readonly string[]): string | undefined {
+  const length = end - start;
+  for (const key of allowed) if (key.length === length && raw.startsWith(key, start)) return key;
+  return undefined;
 }
 
 function optional(query: Query, key: string, normalize: (v: string) => string | undefined, what: string): string | undefined {
