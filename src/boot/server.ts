@@ -284,7 +284,7 @@ export class BootServer {
 
   private machineScript(ex: Exchange, query: Query): undefined {
     const mac = optional(query, 'mac', normalizeMac, 'a MAC address such as 52:54:00:12:34:56');
-    const uuid = optional(query, 'uuid', (v) => normalizeUuid(v) ?? (v === '00000000-0000-0000-0000-000000000000' ? '' : undefined), 'an SMBIOS UUID');
+    const uuid = optional(query, 'uuid', uuidOrNil, 'an SMBIOS UUID');
     const firmware = this.firmware(query);
     const serverUrl = this.serverUrl(ex);
     ex.audit.mac = mac;
@@ -718,6 +718,11 @@ function knownKey(raw: string, start: number, end: number, allowed: readonly str
   const length = end - start;
   for (const key of allowed) if (key.length === length && raw.startsWith(key, start)) return key;
   return undefined;
+}
+
+/** A UUID, '' for iPXE's nil UUID (firmware without one), undefined when invalid. */
+function uuidOrNil(v: string): string | undefined {
+  return normalizeUuid(v) ?? (v === '00000000-0000-0000-0000-000000000000' ? '' : undefined);
 }
 
 function optional(query: Query, key: string, normalize: (v: string) => string | undefined, what: string): string | undefined {
