@@ -8,9 +8,23 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Lower-case, colon-separated MAC, or undefined when the input is not a MAC. */
 export function normalizeMac(input: string): string | undefined {
+  // iPXE's ${net0/mac} is already canonical: hand it back as it is (no regex, no new strings).
+  if (isCanonicalMac(input)) return input;
   if (input.length === 17 && MAC.test(input)) return input.toLowerCase().replaceAll('-', ':');
   if (input.length === 12 && MAC_BARE.test(input)) return input.toLowerCase().replace(/(..)(?!$)/g, '$1:');
   return undefined;
+}
+
+/** Whether input is already aa:bb:cc:dd:ee:ff with lower-case hex digits. */
+function isCanonicalMac(input: string): boolean {
+  if (input.length !== 17) return false;
+  for (let i = 0; i < 17; i++) {
+    const c = input.charCodeAt(i);
+    if (i % 3 === 2) {
+      if (c !== 58) return false; // ':'
+    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false; // 0-9, a-f
+  }
+  return true;
 }
 
 /** Lower-case SMBIOS UUID, or undefined. iPXE prints the nil UUID when firmware has none. */

@@ -86,6 +86,17 @@ describe('boot server', () => {
   });
 
   it.each([
+    ['/ipxe?mac=52:54:00:12:34:56&', 'echo hello there'],
+    ['/ipxe?&&mac=52:54:00:12:34:56&&uuid&arch=x86_64&', 'echo hello there'],
+    ['/ipxe?uuid=4c4c4544-0042-3510-8052-b3c04f4e4e31&mac', 'for by-uuid'],
+    ['/ipxe?mac=52%3A54%3A00%3A12%3A34%3A56&platform=efi', 'echo hello there'],
+  ])('parses the query of %s (empty pairs skipped, a key without = is empty)', async (path, text) => {
+    const r = await get(h.port, path);
+    expect(r.status).toBe(200);
+    expect(r.body).toContain(text);
+  });
+
+  it.each([
     ['/ipxe?mac=52:54:00:12:34', 400, 'mac'],
     ['/ipxe?mac=zz:54:00:12:34:56', 400, 'mac'],
     ['/ipxe?mac=52:54:00:12:34:56&uuid=not-a-uuid', 400, 'uuid'],
@@ -103,6 +114,10 @@ describe('boot server', () => {
     ['/boot/assets/lab/rescue/passwd', 404, 'no asset'],
     ['/etc/passwd', 404, 'no route'],
     ['/boot.ipxe?x=1', 400, 'no query'],
+    ['/ipxe?macs=52:54:00:12:34:56', 400, 'unknown query parameter macs'],
+    ['/ipxe?ma=52:54:00:12:34:56', 400, 'unknown query parameter ma'],
+    ['/ipxe?mac=52:54:00:12:34:56&&mac', 400, 'more than once'],
+    ['/ipxe?=52:54:00:12:34:56', 400, 'unknown query parameter ;'],
   ])('refuses %s with %i naming the problem', async (label, status, text) => {
     const path = label.replace(/<(\d+) characters>/, (_m, n: string) => 'a'.repeat(Number(n)));
     const r = await get(h.port, path);

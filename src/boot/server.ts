@@ -9,6 +9,7 @@ import type { NodeBootAssignment } from '../api/v1alpha1/node-boot-assignment.js
 import { errorMessage } from '../kube/errors.js';
 import { keyOf } from '../kube/object.js';
 import { deltaCell, type DeltaCell, type HistogramCell } from '../observability/metric-cells.js';
+import { InfoLineWriter, jsonString } from '../observability/json-line.js';
 import { bootMetrics } from '../observability/metrics.js';
 import type { ResourceStore } from '../store/store.js';
 import { AssetError, localAsset, parseRange, type AssetCache, type AssetFile } from './assets.js';
@@ -78,7 +79,24 @@ class AuditLine {
   profile: string | undefined = undefined;
   asset: string | undefined = undefined;
   error: string | undefined = undefined;
+
+  /** The fields as pino writes them (`,"key":value`, in declaration order, unset ones left out). */
+  json(): string {
+    let out = `,"route":${jsonString(this.route)},"code":${this.code},"clientIP":${jsonString(this.clientIP)},"ms":${Number.isFinite(this.ms) ? this.ms : null}`;
+    if (this.mac !== undefined) out += `,"mac":${jsonString(this.mac)}`;
+    if (this.assignment !== undefined) out += `,"assignment":${jsonString(this.assignment)}`;
+    if (this.session !== undefined) out += `,"session":${jsonString(this.session)}`;
+    if (this.answer !== undefined) out += `,"answer":${jsonString(this.answer)}`;
+    if (this.fallback !== undefined) out += `,"fallback":${jsonString(this.fallback)}`;
+    if (this.parameter !== undefined) out += `,"parameter":${jsonString(this.parameter)}`;
+    if (this.profile !== undefined) out += `,"profile":${jsonString(this.profile)}`;
+    if (this.asset !== undefined) out += `,"asset":${jsonString(this.asset)}`;
+    if (this.error !== undefined) out += `,"error":${jsonString(this.error)}`;
+    return out;
+  }
 }
+
+const AUDIT_KEYS = Object.keys(new AuditLine());
 
 /** One request on its way through the server (one shape for all, so the hot path stays monomorphic). */
 class Exchange {
@@ -140,15 +158,17 @@ export class BootServer {
   /** Reused for every boot handed to the recorder (it copies the fields). */
   private readonly observed: ObservedBoot = { timeMs: 0, clientIP: '', scriptHash: '' };
   private lastHost: { host: string; url: string } | undefined;
+  /** Response headers of a whole answer: [name, value, …] with the type and length filled in per answer. */
+  private readonly headers: (string | number)[] = ['Content-Type', '', 'Content-Length', 0, 'Cache-Control', 'no-store'];
   /**
    * The audit line's logger. Its fields are this file's own (route, code, client address, MAC,
    * object keys, our messages), never a Secret's value or a field the redaction paths name, so
    * it skips the redaction pass, which costs several times the rest of the line.
    */
-  private readonly audit: Logger;
+  private readonly audit: InfoLineWriter;
 
   constructor(private readonly o: BootServerOptions) {
-    this.audit = o.log.child({}, { redact: [] });
+    this.audit = new InfoLineWriter(o.log.child({}, { redact: [] }), AUDIT_KEYS);
   }
 
   listen(port: number, host: string): Promise<Server> {
@@ -264,7 +284,7 @@ export class BootServer {
 
   private machineScript(ex: Exchange, query: Query): undefined {
     const mac = optional(query, 'mac', normalizeMac, 'a MAC address such as 52:54:00:12:34:56');
-    const uuid = optional(query, 'uuid', (v) => normalizeUuid(v) ?? (v === '00000000-0000-0000-0000-000000000000' ? '' : undefined), 'an SMBIOS UUID');
+    const uuid = optional(query, 'uuid', uuidOrNil, 'an SMBIOS UUID');
     const firmware = this.firmware(query);
     const serverUrl = this.serverUrl(ex);
     ex.audit.mac = mac;
@@ -554,7 +574,12 @@ export class BootServer {
 
   private send(ex: Exchange, status: number, body: string | Buffer, contentType = 'text/plain; charset=utf-8'): undefined {
     const { res } = ex;
-    res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.length, 'Cache-Control': 'no-store' });
+    // One flat header array, reused: writeHead copies it into the response head at once, and an
+    // array skips the object walk (headers set earlier with setHeader are merged by Node).
+    const headers = this.headers;
+    headers[1] = contentType;
+    headers[3] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    res.writeHead(status, headers);
     res.end(ex.req.method === 'HEAD' ? undefined : body);
     return undefined;
   }
@@ -599,7 +624,7 @@ export class BootServer {
     line.code = code;
     line.clientIP = ex.clientIP;
     line.ms = Math.round(seconds * 10_000) / 10;
-    this.audit.info(line, 'boot request');
+    if (this.audit.enabled) this.audit.write(line.json(), () => line, 'boot request');
   }
 
   private count(what: 'fallbacks' | 'rejected', key: string): void {
@@ -656,31 +681,48 @@ export function disklessStats(sessions: Iterable<DisklessSession>): DisklessStat
 /** Strict query parsing: known keys only, each once, short values, valid percent-encoding. */
 function parseQuery(raw: string, allowed: readonly string[]): Query {
   const out: Query = {};
-  if (raw === '') return out;
-  for (const pair of raw.split('&')) {
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    const given = eq < 0 ? pair : pair.slice(0, eq);
-    // The allowed list's own string, not the slice, names the property: V8 looks literal
-    // property names up directly, a new string through its string table first.
-    const known = allowed.indexOf(given);
-    if (known < 0) {
-      throw new BadRequest(400, allowed.length === 0 ? 'this route takes no query parameters' : `unknown query parameter ${given.length > 32 ? `${given.slice(0, 32)}…` : given}; expected ${allowed.join(', ')}`);
-    }
-    const key = allowed[known]!;
-    if (key in out) throw new BadRequest(400, `query parameter ${key} is given more than once`);
-    let value = eq < 0 ? '' : pair.slice(eq + 1);
-    if (value.includes('%') || value.includes('+')) {
-      try {
-        value = decodeURIComponent(value.replaceAll('+', ' '));
-      } catch {
-        throw new BadRequest(400, `query parameter ${key} is not valid percent-encoding`);
+  // One pass over the string: pairs and keys are found in place, only values are cut out.
+  for (let start = 0; start < raw.length;) {
+    let end = raw.indexOf('&', start);
+    if (end < 0) end = raw.length;
+    if (end > start) {
+      let eq = raw.indexOf('=', start);
+      if (eq < 0 || eq > end) eq = end;
+      const key = knownKey(raw, start, eq, allowed);
+      if (key === undefined) {
+        const given = raw.slice(start, eq);
+        throw new BadRequest(400, allowed.length === 0 ? 'this route takes no query parameters' : `unknown query parameter ${given.length > 32 ? `${given.slice(0, 32)}…` : given}; expected ${allowed.join(', ')}`);
       }
+      if (out[key] !== undefined) throw new BadRequest(400, `query parameter ${key} is given more than once`);
+      let value = eq < end ? raw.slice(eq + 1, end) : '';
+      if (value.includes('%') || value.includes('+')) {
+        try {
+          value = decodeURIComponent(value.replaceAll('+', ' '));
+        } catch {
+          throw new BadRequest(400, `query parameter ${key} is not valid percent-encoding`);
+        }
+      }
+      if (value.length > MAX_QUERY_VALUE) throw new BadRequest(400, `query parameter ${key} is longer than ${MAX_QUERY_VALUE} characters`);
+      out[key] = value;
     }
-    if (value.length > MAX_QUERY_VALUE) throw new BadRequest(400, `query parameter ${key} is longer than ${MAX_QUERY_VALUE} characters`);
-    out[key] = value;
+    start = end + 1;
   }
   return out;
+}
+
+/**
+ * The allowed key spelled at raw[start, end), as the allowed list's own string: V8 looks literal
+ * property names up directly, a new string through its string table first.
+ */
+function knownKey(raw: string, start: number, end: number, allowed: readonly string[]): string | undefined {
+  const length = end - start;
+  for (const key of allowed) if (key.length === length && raw.startsWith(key, start)) return key;
+  return undefined;
+}
+
+/** A UUID, '' for iPXE's nil UUID (firmware without one), undefined when invalid. */
+function uuidOrNil(v: string): string | undefined {
+  return normalizeUuid(v) ?? (v === '00000000-0000-0000-0000-000000000000' ? '' : undefined);
 }
 
 function optional(query: Query, key: string, normalize: (v: string) => string | undefined, what: string): string | undefined {
