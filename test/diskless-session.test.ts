@@ -78,7 +78,7 @@ beforeAll(async () => {
   controlPort = 10_000 + (portal % 10_000);
   driver = new TgtDriver({ controlPort });
   base = `http://127.0.0.1:${bootPort}`;
-  controller = await runController(parseControllerConfig({
+  controller = await runController(parseControllerConfig({ consoleAddr: ':0',
     kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0',
     bootAddr: `127.0.0.1:${bootPort}`, bootAdvertiseUrl: base, bootStatusFlushMs: 200, bootAssetCacheDir: join(work, 'assets'),
     disklessTarget: 'supervise', disklessPortalAddr: `127.0.0.1:${portal}`, disklessControlPort: controlPort,

@@ -35,7 +35,7 @@ beforeAll(async () => {
   ns = await createNamespace('lvcreate');
   hv = uniqueName('lvcreate');
   await kubectlOk(['apply', '-f', '-'], `apiVersion: bootplane.io/v1alpha1\nkind: Hypervisor\nmetadata: {name: ${hv}}\nspec: {type: libvirt, libvirt: {uri: "${LIBVIRT_URI}", storagePool: default, domainType: ${domainType()}}}\n`);
-  controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0' }), silentLogger());
+  controller = await runController(parseControllerConfig({ consoleAddr: ':0', kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0' }), silentLogger());
   driver = new LibvirtDriver({ uri: LIBVIRT_URI, storagePool: 'default', maxInFlightCalls: 5, requestTimeoutSeconds: 30, domainType: domainType() });
 });
 

@@ -60,7 +60,7 @@ beforeAll(async () => {
   ns = await createNamespace('install');
   hv = uniqueName('install');
   await kubectlOk(['apply', '-f', '-'], `apiVersion: bootplane.io/v1alpha1\nkind: Hypervisor\nmetadata: {name: ${hv}}\nspec: {type: libvirt, libvirt: {uri: "qemu:///system", storagePool: default}}\n`);
-  controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0' }), silentLogger());
+  controller = await runController(parseControllerConfig({ consoleAddr: ':0', kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0' }), silentLogger());
 }, 300_000);
 
 afterAll(async () => {
