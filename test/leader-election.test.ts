@@ -36,7 +36,8 @@ describe('leader election', () => {
     const first = uniqueName('led');
     await kubectlOk(['apply', '-f', '-'], libvirtHv(first));
     await eventually(async () => (await condition(`hv/${first}`, 'Ready')) !== undefined, 'reconciled by the leader');
-    expect(leader.reconciled('hypervisor', first)).toBe(true);
+    // Log lines are written in batches (up to 10 ms apart): they may trail the status write.
+    await eventually(async () => leader.reconciled('hypervisor', first), 'the leader logs its reconcile', 10_000);
     expect(follower.reconciled('hypervisor', first)).toBe(false);
     expect(follower.has((l) => l.msg === 'controller started')).toBe(false);
 
@@ -48,11 +49,10 @@ describe('leader election', () => {
     await eventually(async () => (await condition(`hv/${second}`, 'Ready')) !== undefined, 'reconciled by the new leader', 30_000);
     // The handover is when the follower says it became leader (its own log timestamp), not when
     // this test's kubectl polling happens to notice: on a loaded machine those differ by seconds.
-    const becameLeader = follower.lines.find((l) => l.msg === 'became leader');
-    expect(becameLeader).toBeDefined();
+    const becameLeader = await eventually(async () => follower.lines.find((l) => l.msg === 'became leader'), 'the follower logs that it became leader', 10_000);
     const handover = Date.parse(String(becameLeader!.time)) - killedAt;
     expect(handover).toBeLessThan(20_000);
-    expect(follower.reconciled('hypervisor', second)).toBe(true);
+    await eventually(async () => follower.reconciled('hypervisor', second), 'the new leader logs its reconcile', 10_000);
 
     // A clean shutdown releases the lease at once.
     await follower.kill('SIGTERM');
