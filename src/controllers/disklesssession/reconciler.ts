@@ -61,7 +61,7 @@ export class DisklessSessionReconciler implements Reconciler {
     const valid: DisklessSession = { ...session, spec: parsed.data };
     // Refused rather than ignored: a session that asked for CHAP must not run without it.
     if (valid.spec.chap && !this.store.createOwnedSecret) {
-      return this.fail(valid, [{ type: 'Ready', status: 'False', reason: 'ChapNotSupported', message: 'spec.chap needs a store that can keep generated credentials in a Secret (Kubernetes mode); standalone mode does not yet, so the session is refused rather than run without CHAP. Set spec.chap: false (the target still admits only the machine\'s initiator IQN).' }], {});
+      return this.fail(valid, [{ type: 'Ready', status: 'False', reason: 'ChapNotSupported', message: 'spec.chap needs a store that can keep generated credentials in a Secret, and this one cannot, so the session is refused rather than run without CHAP. Set spec.chap: false (the target still admits only the machine\'s initiator IQN).' }], {});
     }
 
     const assignmentName = valid.spec.machine.assignmentRef?.name;
