@@ -2,7 +2,7 @@
 // simulator), in a real browser: no token is a 401, the fleet lists the examples, a boot order
 // dragged into place lands in the manifest file with its comments kept and the VM converges,
 // the open page follows without reload, and the Network boot view shows the boot server's bytes.
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -172,6 +172,26 @@ describe('the console in standalone mode', () => {
     await page.fill('input[name=mac]', '52:54:00:be:ef:01');
     await page.click('button[type=submit]');
     await expect.poll(() => page.locator('[data-testid=script]').textContent()).toContain('#!ipxe');
+  });
+
+  it('lists diskless sessions with phase, machine, image, age and connections, live as they appear', async () => {
+    await page.goto(`${consoleUrl}/#/boot`);
+    await page.waitForSelector('text=demo-node');
+    // Written after the page is open: the row comes over the live stream, without a reload.
+    writeFileSync(join(site, 'diskless-session.yaml'), `apiVersion: bootplane.io/v1alpha1
+kind: DisklessSession
+metadata: {name: lab-diskless, namespace: demo}
+spec:
+  machine: {mac: "52:54:00:d1:5c:01"}
+  image: {path: /srv/diskless/golden.img}
+  target: {portal: "127.0.0.1:3260"}
+`);
+    const row = page.locator('[data-testid=sessions] tr[data-session="demo/lab-diskless"]');
+    await row.waitFor({ timeout: 30_000 });
+    const cells = await row.locator('td').allTextContents();
+    expect(cells.slice(0, 5)).toEqual(['demo', 'lab-diskless', expect.stringMatching(/^(Pending|Provisioning|Failed)$/) as unknown as string, '52:54:00:d1:5c:01', '/srv/diskless/golden.img']);
+    expect(cells[5]).toMatch(/^\d+[smhd]$/);
+    expect(cells[6]).toBe('0');
   });
 
   it('never sends a Secret value', async () => {

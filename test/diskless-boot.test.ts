@@ -36,8 +36,8 @@ beforeAll(async () => {
   portal = await freePort();
   const controlPort = 10_000 + (portal % 10_000);
   driver = new TgtDriver({ controlPort });
-  controller = await runController(parseControllerConfig({ consoleAddr: ':0',
-    kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0',
+  controller = await runController(parseControllerConfig({
+    kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', consoleAddr: ':0',
     bootAddr: `127.0.0.1:${bootPort}`, bootStatusFlushMs: 200, bootAssetCacheDir: join(work, 'assets'),
     disklessTarget: 'supervise', disklessPortalAddr: `127.0.0.1:${portal}`, disklessControlPort: controlPort,
     disklessDataDir: join(work, 'data'), disklessStopGraceSeconds: 2,

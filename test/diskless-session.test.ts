@@ -27,6 +27,7 @@ const prefix = `52:54:00:${randomBytes(2).toString('hex').replace(/(..)(..)/, '$
 const MAC = `${prefix}:01`;
 const MAC_P = `${prefix}:02`;
 const MAC_F = `${prefix}:03`;
+const MAC_C = `${prefix}:04`;
 const hex = (mac: string) => mac.replaceAll(':', '');
 
 let controller: RunningController;
@@ -78,8 +79,8 @@ beforeAll(async () => {
   controlPort = 10_000 + (portal % 10_000);
   driver = new TgtDriver({ controlPort });
   base = `http://127.0.0.1:${bootPort}`;
-  controller = await runController(parseControllerConfig({ consoleAddr: ':0',
-    kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0',
+  controller = await runController(parseControllerConfig({
+    kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', consoleAddr: ':0',
     bootAddr: `127.0.0.1:${bootPort}`, bootAdvertiseUrl: base, bootStatusFlushMs: 200, bootAssetCacheDir: join(work, 'assets'),
     disklessTarget: 'supervise', disklessPortalAddr: `127.0.0.1:${portal}`, disklessControlPort: controlPort,
     disklessDataDir: join(work, 'data'), disklessStopGraceSeconds: 4,
@@ -148,6 +149,41 @@ describe('DisklessSession on the real control plane and tgtd', () => {
     // The machine is free: the second session goes ahead.
     await phaseIs('second', 'Active');
     expect(await (await fetch(`${base}/ipxe?mac=${MAC}`)).text()).toContain(`iqn.2024-01.io.bootplane:${ns}.second`);
+  });
+
+  it('with spec.chap generates per-session credentials: in a Secret the session owns and in its script only; the target refuses anyone without them', async () => {
+    await kubectlOk(['apply', '-n', ns, '-f', '-'], session('chap', MAC_C, '  chap: true\n'));
+    await phaseIs('chap', 'Active');
+    const iqn = `iqn.2024-01.io.bootplane:${ns}.chap`;
+    const initiator = `iqn.2024-01.io.bootplane:${hex(MAC_C)}`;
+    const secret = await getJson<{ data: Record<string, string>; metadata: { ownerReferences?: { kind: string; name: string; controller?: boolean }[] } }>(['get', 'secret', 'chap-iscsi-chap', '-n', ns]);
+    expect(secret.metadata.ownerReferences).toMatchObject([{ kind: 'DisklessSession', name: 'chap', controller: true }]);
+    const chap = { username: Buffer.from(secret.data.username!, 'base64').toString(), password: Buffer.from(secret.data.password!, 'base64').toString() };
+    expect(chap.password).toHaveLength(24);
+
+    const script = await (await fetch(`${base}/ipxe?mac=${MAC_C}&platform=pcbios`)).text();
+    expect(script).toContain(`set username ${chap.username}\nset password ${chap.password}\nsanboot iscsi:127.0.0.1::${portal}:1:${iqn} `);
+    // Another machine's script does not carry them.
+    expect(await (await fetch(`${base}/ipxe?mac=${MAC}`)).text()).not.toContain(chap.password);
+
+    for (const creds of [undefined, { username: chap.username, password: 'AAAAAAAAAAAAAAAAAAAAAAAA' }]) {
+      const s = await IscsiSession.connect('127.0.0.1', portal);
+      expect((await s.login(initiator, iqn, creds)).ok).toBe(false);
+      s.close();
+    }
+    const machine = await IscsiSession.connect('127.0.0.1', portal);
+    expect((await machine.login(initiator, iqn, chap)).ok).toBe(true);
+    expect((await machine.read(1, 8, 8)).subarray(0, 7).toString()).toBe('block 1');
+    machine.close();
+
+    // Neither status, Events nor the controller's log carry the password.
+    expect((await kubectl(['get', 'disklesssession', 'chap', '-n', ns, '-o', 'yaml'])).stdout).not.toContain(chap.password);
+    expect((await kubectl(['get', 'events', '-n', ns, '-o', 'yaml'])).stdout).not.toContain(chap.password);
+
+    await kubectlOk(['delete', 'disklesssession', 'chap', '-n', ns]);
+    expect((await driver.list()).has(iqn)).toBe(false);
+    expect((await kubectl(['get', 'secret', 'chap-iscsi-chap', '-n', ns])).code).not.toBe(0);
+    expect(readFileSync(join(work, 'controller.log'), 'utf8')).not.toContain(chap.password);
   });
 
   it('restarts a killed tgtd and rebuilds the target table from the sessions', async () => {

@@ -80,6 +80,44 @@ describe('tgt driver on a real tgtd', () => {
     allowed.s.close();
   });
 
+  it('with CHAP admits the initiator presenting the session\'s credentials only, and removes the account with the target', async () => {
+    const target = 'iqn.2024-01.io.bootplane:diskless-test.chap';
+    const chap = { username: 'bp-chap-test-7f3a', password: 'k3H9v2QxL8p1Zr5T' };
+    const disk = join(dir, 'chap.img');
+    await writeFile(disk, Buffer.from('chap disk'));
+    await truncate(disk, 4 * 1024 * 1024);
+    await driver.createTarget(target);
+    await driver.addLun(target, 1, disk);
+    await driver.admit(target, { iqn: ALLOWED, chap });
+    expect((await driver.list()).get(target)!.chapUsers).toEqual([chap.username]);
+
+    const attempts = [
+      { name: 'no credentials', creds: undefined },
+      { name: 'wrong password', creds: { username: chap.username, password: 'wrongwrongwrong1' } },
+      { name: 'wrong user', creds: { username: 'bp-chap-someone', password: chap.password } },
+    ];
+    for (const attempt of attempts) {
+      const s = await IscsiSession.connect('127.0.0.1', port);
+      const result = await s.login(ALLOWED, target, attempt.creds);
+      expect(result.ok, attempt.name).toBe(false);
+      s.close();
+    }
+    // The right credentials from another initiator name are refused too: CHAP adds to the name check.
+    const otherName = await IscsiSession.connect('127.0.0.1', port);
+    expect((await otherName.login(OTHER, target, chap)).ok).toBe(false);
+    otherName.close();
+
+    const s = await IscsiSession.connect('127.0.0.1', port);
+    expect(await s.login(ALLOWED, target, chap)).toMatchObject({ ok: true });
+    expect((await s.read(1, 0, 8)).subarray(0, 9).toString()).toBe('chap disk');
+    s.close();
+
+    await driver.remove(target);
+    const { execFile } = await import('node:child_process');
+    const accounts = await new Promise<string>((resolve, reject) => execFile('tgtadm', ['--lld', 'iscsi', '--control-port', String(controlPort), '--mode', 'account', '--op', 'show'], (err, out) => (err ? reject(err) : resolve(out))));
+    expect(accounts).not.toContain(chap.username);
+  });
+
   it('restarts a killed tgtd with an empty table and tells its listeners', async () => {
     await driver.createTarget(TARGET);
     let started = 0;

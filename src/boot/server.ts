@@ -20,6 +20,7 @@ import { firmwareOf, normalizeMac, normalizeUuid, type Firmware } from './identi
 import { ASSIGNMENT_MAC_INDEX, ASSIGNMENT_UUID_INDEX, PROFILE_NAME_INDEX, PUBLIC_PROFILE_INDEX, SESSION_ACTIVE_MAC_INDEX } from './indexes.js';
 import type { DisklessSession } from '../api/v1alpha1/diskless-session.js';
 import { buildSessionScript } from './session-script.js';
+import { chapSecretName, parseChapCredentials } from '../targets/chap.js';
 import { sessionHosts } from './dhcp/sessions.js';
 import { sendFileRange } from './send-file.js';
 import { assetFileName, buildChainScript, buildFallbackMenu, buildLocalBootScript } from './scripts.js';
@@ -282,7 +283,7 @@ export class BootServer {
     throw new BadRequest(404, `no route ${path.length > 64 ? `${path.slice(0, 64)}…` : path}`);
   }
 
-  private machineScript(ex: Exchange, query: Query): undefined {
+  private machineScript(ex: Exchange, query: Query): Promise<undefined> | undefined {
     const mac = optional(query, 'mac', normalizeMac, 'a MAC address such as 52:54:00:12:34:56');
     const uuid = optional(query, 'uuid', uuidOrNil, 'an SMBIOS UUID');
     const firmware = this.firmware(query);
@@ -294,6 +295,7 @@ export class BootServer {
     }
     // A machine in an Active diskless session boots its session disk, whatever its assignment says.
     const session = mac ? this.activeSession(mac) : undefined;
+    if (session?.spec.chap) return this.chapSessionScript(ex, session);
     if (session) {
       const script = buildSessionScript(session);
       if (script) {
@@ -481,6 +483,22 @@ export class BootServer {
     const value = secret?.data[ref.key];
     if (value === undefined) throw new BadRequest(404, `no ${purpose} for this machine: the referenced Secret or key does not exist`);
     this.send(ex, 200, value, purpose === 'ignition' ? 'application/vnd.coreos.ignition+json' : 'text/cloud-config; charset=utf-8');
+  }
+
+  /**
+   * A CHAP session's script carries its per-session credentials, read from the session's
+   * Secret. Without them there is no script that could log in: the machine gets an error to
+   * retry rather than a script that would fail at the target.
+   */
+  private async chapSessionScript(ex: Exchange, session: DisklessSession): Promise<undefined> {
+    const secret = await this.store.getSecret(session.metadata.namespace ?? 'default', chapSecretName(session.metadata.name));
+    const chap = parseChapCredentials(secret?.data);
+    const script = chap ? buildSessionScript(session, chap) : undefined;
+    ex.audit.session = keyOf(session);
+    if (!script) throw new BadRequest(503, 'the diskless session of this machine is not ready to boot yet; retry');
+    ex.audit.answer = 'session';
+    this.countScript('session');
+    this.send(ex, 200, script);
   }
 
   private networkConfig(ex: Exchange, query: Query): undefined {

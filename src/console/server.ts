@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { BootProfile } from '../api/v1alpha1/boot-profile.js';
 import type { Hypervisor } from '../api/v1alpha1/hypervisor.js';
 import type { IsoAttachment } from '../api/v1alpha1/iso-attachment.js';
+import type { DisklessSession } from '../api/v1alpha1/diskless-session.js';
 import type { NodeBootAssignment } from '../api/v1alpha1/node-boot-assignment.js';
 import type { VirtualMachine } from '../api/v1alpha1/virtual-machine.js';
 import type { BootServer, BootStats } from '../boot/server.js';
@@ -19,7 +20,7 @@ import { ActionError, ActionRequest, manifestView, planAction, type PlannedChang
 import type { Asset } from './assets.js';
 import { SESSION_COOKIE, SignInError, type ConsoleAuth, type Session } from './auth.js';
 import { LiveFeed } from './live.js';
-import { assignmentView, attachmentView, fleetRow, hypervisorView, plannerView, profileView, type PlannerView } from './views.js';
+import { assignmentView, attachmentView, fleetRow, hypervisorView, plannerView, profileView, sessionView, type PlannerView } from './views.js';
 import { WriteRefused, type ConsoleWriter } from './writers.js';
 
 export interface EventView {
@@ -48,6 +49,7 @@ export interface ConsoleServerOptions {
 const PLURAL: Record<string, string> = {
   VirtualMachine: 'virtualmachines', IsoAttachment: 'isoattachments', Hypervisor: 'hypervisors',
   BootProfile: 'bootprofiles', NodeBootAssignment: 'nodebootassignments',
+  DisklessSession: 'disklesssessions',
 };
 const LIVE_KINDS = Object.keys(PLURAL);
 const CLUSTER_SCOPED = new Set(['Hypervisor']);
@@ -125,6 +127,7 @@ export class ConsoleServer {
       case 'NodeBootAssignment': return assignmentView(obj as NodeBootAssignment);
       case 'BootProfile': return profileView(obj as BootProfile);
       case 'IsoAttachment': return attachmentView(obj as IsoAttachment);
+      case 'DisklessSession': return sessionView(obj as DisklessSession);
       default: return undefined;
     }
   }
@@ -197,6 +200,7 @@ export class ConsoleServer {
       return this.sendJson(res, 200, {
         assignments: (await this.readable(session, 'NodeBootAssignment')).map((a) => assignmentView(a as NodeBootAssignment)),
         profiles: (await this.readable(session, 'BootProfile')).map((p) => profileView(p as BootProfile)),
+        sessions: this.o.sources.has('DisklessSession') ? (await this.readable(session, 'DisklessSession')).map((d) => sessionView(d as DisklessSession)) : [],
         samples: this.samples,
         stats: this.o.boot ? this.o.boot.statistics() : undefined,
       });

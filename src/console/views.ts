@@ -3,6 +3,7 @@
 // only fields of bootplane's own kinds are copied, by name.
 import type { BootProfile } from '../api/v1alpha1/boot-profile.js';
 import type { Condition } from '../api/v1alpha1/common.js';
+import type { DisklessSession } from '../api/v1alpha1/diskless-session.js';
 import type { Hypervisor } from '../api/v1alpha1/hypervisor.js';
 import type { IsoAttachment } from '../api/v1alpha1/iso-attachment.js';
 import type { NodeBootAssignment } from '../api/v1alpha1/node-boot-assignment.js';
@@ -173,6 +174,38 @@ export function assignmentView(a: NodeBootAssignment): AssignmentView {
     lastBoot: status?.lastBoot?.time ? `${status.lastBoot.time} from ${status.lastBoot.clientIP ?? '?'}` : '',
     bootCount: status?.bootCount ?? 0,
     ready: condition(status?.conditions, 'Ready')?.status ?? 'Unknown',
+  };
+}
+
+/** A diskless session as the Network boot view lists it (the same columns as `bootplane get sessions`). */
+export interface SessionView {
+  key: string;
+  namespace: string;
+  name: string;
+  phase: string;
+  machine: string;
+  image: string;
+  /** When the session started (Active), else when it was created; the page shows the age. */
+  since: string;
+  connections: number;
+  ready: string;
+  readyReason: string;
+}
+
+export function sessionView(s: DisklessSession): SessionView {
+  const status = s.status;
+  const ready = condition(status?.conditions, 'Ready');
+  return {
+    key: keyOf(s),
+    namespace: s.metadata.namespace ?? 'default',
+    name: s.metadata.name,
+    phase: status?.phase ?? 'Pending',
+    machine: status?.mac ?? s.spec.machine.mac ?? (s.spec.machine.assignmentRef ? `assignment ${s.spec.machine.assignmentRef.name}` : ''),
+    image: status?.image ?? s.spec.image.path ?? '',
+    since: status?.startedAt ?? s.metadata.creationTimestamp ?? '',
+    connections: status?.connectionCount ?? status?.connections?.length ?? 0,
+    ready: ready?.status ?? 'Unknown',
+    readyReason: ready?.reason ?? '',
   };
 }
 

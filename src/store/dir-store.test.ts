@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { silentLogger } from '../observability/logger.js';
@@ -145,5 +145,24 @@ describe('DirStore', () => {
     store.recordEvent(obj, 'Warning', 'SecretNotFound', 'CredentialsResolved', 'missing');
     store.recordEvent(obj, 'Normal', 'Resolved', 'CredentialsResolved', 'ok');
     expect(store.events('Hypervisor', obj).map((e) => `${e.reason}x${e.count}`)).toEqual(['SecretNotFoundx2', 'Resolvedx1']);
+  });
+
+  it('keeps generated Secrets under the status directory, 0600, created once and deleted', async () => {
+    const dir = site({});
+    const store = open(dir);
+    const owner = { apiVersion: 'bootplane.io/v1alpha1', kind: 'DisklessSession', metadata: { name: 's1', namespace: 'lab', uid: 'u1' } };
+    let changes = 0;
+    const listener = () => changes++;
+    expect(await store.getSecret('lab', 's1-iscsi-chap', listener)).toBeUndefined();
+    expect(await store.createOwnedSecret(owner, 's1-iscsi-chap', { username: 'u', password: 'p' })).toBe(true);
+    expect(await store.createOwnedSecret(owner, 's1-iscsi-chap', { username: 'other', password: 'other' })).toBe(false);
+    expect((await store.getSecret('lab', 's1-iscsi-chap'))?.data).toEqual({ username: 'u', password: 'p' });
+    const file = join(dir, '.status', 'secrets', 'lab', 's1-iscsi-chap.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(file)).mode & 0o777).toBe(0o700);
+    await store.deleteSecret('lab', 's1-iscsi-chap');
+    expect(existsSync(file)).toBe(false);
+    expect(await store.getSecret('lab', 's1-iscsi-chap')).toBeUndefined();
+    expect(changes).toBe(2);
   });
 });

@@ -67,6 +67,10 @@ function eventsPath(dir: string, kind: string, obj: { metadata: { name: string; 
 }
 
 /** Write, fsync, rename: readers see the old file or the new one, never half of one. */
+function generatedSecretPath(dir: string, namespace: string, name: string): string {
+  return join(dir, STATUS_DIR, 'secrets', namespace, `${name}.json`);
+}
+
 export function writeFileAtomic(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
@@ -373,7 +377,7 @@ export class DirStore implements ResourceStore {
     if (!listeners) this.secretListeners.set(key, (listeners = new Set()));
     if (onChange) listeners.add(onChange);
     const secret = this.get<KubeObject & { data?: Record<string, string>; stringData?: Record<string, string> }>('Secret', key);
-    if (!secret) return undefined;
+    if (!secret) return this.readGeneratedSecret(namespace, name);
     const data: Record<string, string> = {};
     for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(String(v), 'base64').toString('utf8');
     for (const [k, v] of Object.entries(secret.stringData ?? {})) data[k] = String(v);
@@ -391,6 +395,49 @@ export class DirStore implements ResourceStore {
     for (const [k, v] of Object.entries(configMap.data ?? {})) data[k] = String(v);
     for (const [k, v] of Object.entries(configMap.binaryData ?? {})) data[k] = Buffer.from(String(v), 'base64').toString('utf8');
     return { namespace, name, resourceVersion: configMap.metadata.resourceVersion, data };
+  }
+
+  /**
+   * Generated Secrets (per-session CHAP credentials) live under the status directory, one file
+   * each, created exclusively with mode 0600 in a 0700 directory: never in the site's manifests.
+   */
+  async createOwnedSecret(owner: KubeObject, name: string, data: Record<string, string>): Promise<boolean> {
+    if (this.readOnly) throw new Error('this store is read-only');
+    const namespace = owner.metadata.namespace ?? 'default';
+    const path = generatedSecretPath(this.dir, namespace, name);
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    let fd: number;
+    try {
+      fd = openSync(path, 'wx', 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+    try {
+      writeSync(fd, JSON.stringify({ owner: { kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid }, data }));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.notifySecret(`${namespace}/${name}`);
+    return true;
+  }
+
+  async deleteSecret(namespace: string, name: string): Promise<void> {
+    if (this.readOnly) return;
+    rmSync(generatedSecretPath(this.dir, namespace, name), { force: true });
+    this.notifySecret(`${namespace}/${name}`);
+  }
+
+  private readGeneratedSecret(namespace: string, name: string): SecretData | undefined {
+    let text: string;
+    try {
+      text = readFileSync(generatedSecretPath(this.dir, namespace, name), 'utf8');
+    } catch {
+      return undefined;
+    }
+    const stored = JSON.parse(text) as { data?: Record<string, string> };
+    return { namespace, name, data: { ...(stored.data ?? {}) } };
   }
 
   /** Listeners of a Secret are keyed namespace/name, of a ConfigMap ConfigMap/namespace/name. */

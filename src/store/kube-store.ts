@@ -7,7 +7,8 @@ import type { EventRecorder, EventType } from '../kube/events.js';
 import { addFinalizer, removeFinalizer } from '../kube/finalizers.js';
 import { Informer } from '../kube/informer.js';
 import type { KubeObject } from '../kube/object.js';
-import { bootplaneResource, CONFIGMAPS, SECRETS, type ResourceType } from '../kube/resources.js';
+import { KubeApiError } from '../kube/errors.js';
+import { bootplaneResource, collectionPath, CONFIGMAPS, objectPath, SECRETS, type ResourceType } from '../kube/resources.js';
 import type { StatusWriter } from '../kube/status-writer.js';
 import type { ConfigMapData, ResourceStore, SecretData } from './store.js';
 
@@ -103,6 +104,29 @@ export class KubeStore implements ResourceStore {
     if (onChange) watch.listeners.add(onChange);
     await watch.informer.waitForSync(SECRET_READ_TIMEOUT_MS);
     return watch.informer.cache.get(key);
+  }
+
+  async createOwnedSecret(owner: KubeObject, name: string, data: Record<string, string>): Promise<boolean> {
+    const namespace = owner.metadata.namespace ?? 'default';
+    const ownerReferences = [{ apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true }];
+    try {
+      await this.client.request(collectionPath(SECRETS, namespace), {
+        method: 'POST',
+        body: { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name, namespace, ownerReferences, labels: { 'app.kubernetes.io/managed-by': 'bootplane' } }, stringData: data },
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.isConflict) return false;
+      throw err;
+    }
+  }
+
+  async deleteSecret(namespace: string, name: string): Promise<void> {
+    try {
+      await this.client.request(objectPath(SECRETS, namespace, name), { method: 'DELETE' });
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.isNotFound)) throw err;
+    }
   }
 
   recordEvent(obj: KubeObject, type: EventType, reason: string, action: string, note: string): void {

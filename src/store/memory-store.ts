@@ -78,6 +78,17 @@ export class MemoryStore implements ResourceStore {
     return data ? { namespace, name, data } : undefined;
   }
 
+  async createOwnedSecret(owner: KubeObject, name: string, data: Record<string, string>): Promise<boolean> {
+    const key = `${owner.metadata.namespace ?? 'default'}/${name}`;
+    if (this.secrets.has(key)) return false;
+    this.secrets.set(key, { ...data });
+    return true;
+  }
+
+  async deleteSecret(namespace: string, name: string): Promise<void> {
+    this.secrets.delete(`${namespace}/${name}`);
+  }
+
   recordEvent(obj: KubeObject, type: EventType, reason: string, _action: string, note: string): void {
     this.events.push({ key: keyOf(obj), type, reason, note });
   }

@@ -41,4 +41,12 @@ export interface ResourceStore {
   /** Reads a ConfigMap and keeps watching it, as getSecret does (data and binaryData as text). */
   getConfigMap?(namespace: string, name: string, onChange?: () => void): Promise<ConfigMapData | undefined>;
   recordEvent(obj: KubeObject, type: EventType, reason: string, action: string, note: string): void;
+  /**
+   * Creates a Secret the owner owns (garbage-collected with it) holding generated credentials;
+   * false when a Secret of that name already exists (it is left as it is). Stores that cannot
+   * keep generated secrets do not implement it.
+   */
+  createOwnedSecret?(owner: KubeObject, name: string, data: Record<string, string>): Promise<boolean>;
+  /** Deletes a Secret created by createOwnedSecret; a missing one is not an error. */
+  deleteSecret?(namespace: string, name: string): Promise<void>;
 }

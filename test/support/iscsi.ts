@@ -1,6 +1,7 @@
 // A small iSCSI initiator (RFC 7143) for tests and benchmarks: logs in to a target with a given
 // initiator name (no kernel initiator exists on these machines) and reads LUN blocks. Enough
 // to prove who a target admits, to hold a connection open, and to measure read throughput.
+import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 
 export interface LoginResult {
@@ -39,18 +40,38 @@ export class IscsiSession {
     return new IscsiSession(socket);
   }
 
-  /** Security stage (AuthMethod=None) then operational stage into full feature phase. */
-  async login(initiatorName: string, targetName: string): Promise<LoginResult> {
-    const first = await this.loginStep(0, 1, { InitiatorName: initiatorName, TargetName: targetName, SessionType: 'Normal', AuthMethod: 'None' }, 0);
-    if (!first.ok) return first;
-    return this.loginStep(1, 3, { HeaderDigest: 'None', DataDigest: 'None', MaxRecvDataSegmentLength: '262144', MaxBurstLength: '1048576', FirstBurstLength: '262144', InitialR2T: 'Yes', ImmediateData: 'No' }, first.tsih);
+  /**
+   * Security stage then operational stage into full feature phase. Without `chap` the security
+   * stage offers AuthMethod=None only; with it, CHAP only (CHAP_A=5, MD5; RFC 1994: the
+   * response is MD5 of the identifier byte, the secret and the challenge).
+   */
+  async login(initiatorName: string, targetName: string, chap?: { username: string; password: string }): Promise<LoginResult> {
+    const security = { InitiatorName: initiatorName, TargetName: targetName, SessionType: 'Normal', AuthMethod: chap ? 'CHAP' : 'None' };
+    let first: LoginResult & { tsih: number };
+    if (!chap) {
+      first = await this.loginStep(0, 1, security, 0);
+    } else {
+      const offer = await this.loginStep(0, 0, security, 0, false);
+      if (!offer.ok) return offer;
+      if (offer.keys.AuthMethod !== 'CHAP') return { ok: false, statusClass: -2, statusDetail: 0 };
+      const challenge = await this.loginStep(0, 0, { CHAP_A: '5' }, 0, false);
+      if (!challenge.ok) return challenge;
+      const id = Number(challenge.keys.CHAP_I);
+      const c = challenge.keys.CHAP_C ?? '';
+      if (challenge.keys.CHAP_A !== '5' || !Number.isInteger(id) || !/^0x[0-9a-f]+$/i.test(c)) return { ok: false, statusClass: -2, statusDetail: 1 };
+      const response = createHash('md5').update(Buffer.from([id])).update(chap.password).update(Buffer.from(c.slice(2), 'hex')).digest('hex');
+      first = await this.loginStep(0, 1, { CHAP_N: chap.username, CHAP_R: `0x${response}` }, 0);
+    }
+    if (!first.ok) return { ok: first.ok, statusClass: first.statusClass, statusDetail: first.statusDetail };
+    const last = await this.loginStep(1, 3, { HeaderDigest: 'None', DataDigest: 'None', MaxRecvDataSegmentLength: '262144', MaxBurstLength: '1048576', FirstBurstLength: '262144', InitialR2T: 'Yes', ImmediateData: 'No' }, first.tsih);
+    return { ok: last.ok, statusClass: last.statusClass, statusDetail: last.statusDetail };
   }
 
-  private async loginStep(csg: number, nsg: number, keys: Record<string, string>, tsih: number): Promise<LoginResult & { tsih: number }> {
+  private async loginStep(csg: number, nsg: number, keys: Record<string, string>, tsih: number, transit = true): Promise<LoginResult & { tsih: number; keys: Record<string, string> }> {
     const data = Buffer.from(Object.entries(keys).map(([k, v]) => `${k}=${v}\0`).join(''));
     const bhs = Buffer.alloc(BHS);
     bhs[0] = 0x40 | 0x03;
-    bhs[1] = 0x80 | (csg << 2) | nsg;
+    bhs[1] = (transit ? 0x80 : 0) | (csg << 2) | nsg;
     bhs.writeUIntBE(data.length, 5, 3);
     Buffer.from([0x80, 0x12, 0x34, 0x56, 0x00, 0x00]).copy(bhs, 8);
     bhs.writeUInt16BE(tsih, 14);
@@ -59,11 +80,16 @@ export class IscsiSession {
     bhs.writeUInt32BE(this.expStatSN, 28);
     this.send(bhs, data);
     const pdu = await this.readPdu();
-    if (!pdu) return { ok: false, statusClass: -1, statusDetail: -1, tsih: 0 };
+    if (!pdu) return { ok: false, statusClass: -1, statusDetail: -1, tsih: 0, keys: {} };
     const statusClass = pdu.bhs[36]!;
     const statusDetail = pdu.bhs[37]!;
     this.expStatSN = pdu.bhs.readUInt32BE(24) + 1;
-    return { ok: statusClass === 0, statusClass, statusDetail, tsih: pdu.bhs.readUInt16BE(14) };
+    const answered: Record<string, string> = {};
+    for (const pair of pdu.data.toString('latin1').split('\0')) {
+      const eq = pair.indexOf('=');
+      if (eq > 0) answered[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    return { ok: statusClass === 0, statusClass, statusDetail, tsih: pdu.bhs.readUInt16BE(14), keys: answered };
   }
 
   /**

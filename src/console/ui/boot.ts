@@ -1,13 +1,13 @@
 /// <reference lib="dom" />
 // Network boot: assignments, profiles, the exact script a MAC or UUID gets now, and boot
 // requests over time from the boot server's own counters.
-import type { AssignmentView, ProfileView } from '../views.js';
+import type { AssignmentView, ProfileView, SessionView } from '../views.js';
 import { api, apiText } from './api.js';
 import { badge, h, replace, svg } from './dom.js';
 import { onChange } from './live.js';
 
 interface Sample { at: number; requests: number; failures: number; byProfile: Record<string, number> }
-interface BootData { assignments: AssignmentView[]; profiles: ProfileView[]; samples: Sample[] }
+interface BootData { assignments: AssignmentView[]; profiles: ProfileView[]; sessions: SessionView[]; samples: Sample[] }
 
 function chart(samples: Sample[]): Element {
   const deltas = samples.slice(1).map((s, i) => ({ at: s.at, requests: s.requests - samples[i]!.requests, failures: s.failures - samples[i]!.failures }));
@@ -37,6 +37,26 @@ function perProfile(samples: Sample[]): Element {
     h('caption', { class: 'muted' }, `Failures (red in the chart) in the window: ${last.failures - first!.failures}`));
 }
 
+/** How long ago an RFC 3339 time was, in the largest whole unit (as kubectl shows ages). */
+function age(since: string): string {
+  const ms = Date.now() - Date.parse(since);
+  if (!since || !Number.isFinite(ms)) return '';
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172_800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}
+
+function sessionsTable(sessions: SessionView[]): Element {
+  if (sessions.length === 0) return h('p', { class: 'muted' }, 'No diskless sessions.');
+  return h('table', { 'data-testid': 'sessions' },
+    h('thead', null, h('tr', null, ...['Namespace', 'Name', 'Phase', 'Machine', 'Image', 'Age', 'Connections', 'Ready'].map((c) => h('th', null, c)))),
+    h('tbody', null, ...sessions.map((d) => h('tr', { 'data-session': d.key }, h('td', null, d.namespace), h('td', null, d.name), h('td', { class: 'c-phase' }, d.phase),
+      h('td', null, d.machine), h('td', null, d.image), h('td', null, age(d.since)), h('td', { class: 'c-connections' }, String(d.connections)),
+      h('td', { title: d.readyReason }, badge(d.ready))))));
+}
+
 export function bootView(root: HTMLElement): () => void {
   const mac = h('input', { type: 'text', placeholder: '52:54:00:be:ef:01', 'aria-label': 'MAC address', name: 'mac' });
   const uuid = h('input', { type: 'text', placeholder: 'SMBIOS UUID (optional)', 'aria-label': 'UUID', name: 'uuid' });
@@ -56,6 +76,7 @@ export function bootView(root: HTMLElement): () => void {
           h('tbody', null, ...data.assignments.map((a) => h('tr', null, h('td', null, a.namespace), h('td', null, a.name),
             h('td', null, a.mac ? h('a', { href: '#', onclick: (e: Event) => { e.preventDefault(); mac.value = a.mac; void show(); } }, a.mac) : ''),
             h('td', null, a.uuid), h('td', null, a.vm), h('td', null, a.profile), h('td', null, a.state), h('td', null, a.bootMode), h('td', null, a.lastBoot), h('td', null, String(a.bootCount)), h('td', null, badge(a.ready))))))),
+      h('section', { class: 'card' }, h('h2', null, 'Diskless sessions'), sessionsTable(data.sessions)),
       h('section', { class: 'card' }, h('h2', null, 'Profiles'),
         h('table', null, h('thead', null, h('tr', null, ...['Namespace', 'Name', 'Type', 'Public', 'Firmware', 'Ready'].map((c) => h('th', null, c)))),
           h('tbody', null, ...data.profiles.map((p) => h('tr', null, h('td', null, p.namespace), h('td', null, p.name), h('td', null, p.type), h('td', null, p.public ? 'yes' : 'no'), h('td', null, p.firmware), h('td', null, badge(p.ready))))))));
@@ -80,7 +101,7 @@ export function bootView(root: HTMLElement): () => void {
     tables));
   let timer = 0;
   const stop = onChange((c) => {
-    if (c.kind !== 'NodeBootAssignment' && c.kind !== 'BootProfile') return;
+    if (c.kind !== 'NodeBootAssignment' && c.kind !== 'BootProfile' && c.kind !== 'DisklessSession') return;
     clearTimeout(timer);
     timer = window.setTimeout(() => void render(), 150);
   });

@@ -20,7 +20,8 @@ class FakeDriver implements TargetDriver {
   async list(): Promise<Map<string, TargetState>> { return new Map(); }
   async createTarget(iqn: string) { this.actions.push(`create ${iqn}`); }
   async addLun(iqn: string, lun: number, file: string) { this.actions.push(`lun ${iqn} ${lun} ${file.split('/').pop()}`); }
-  async admit(iqn: string, who: InitiatorAdmission) { this.actions.push(`admit ${iqn} ${who.iqn}`); }
+  lastChap: InitiatorAdmission['chap'];
+  async admit(iqn: string, who: InitiatorAdmission) { this.actions.push(`admit ${iqn} ${who.iqn}${who.chap ? ' with CHAP' : ''}`); this.lastChap = who.chap; }
   async connections() { return this.connected; }
   async remove(iqn: string) { this.actions.push(`remove ${iqn}`); }
 }
@@ -93,6 +94,27 @@ describe('DisklessSessionReconciler', () => {
     await reconciler.reconcile({ namespace: 'lab', name: 'lab-1' });
     expect(driver.actions).toEqual([]);
     expect(get('lab-1').status?.phase).toBe('Stopped');
+  });
+
+  it('with spec.chap generates credentials into the session\'s Secret, admits with them, keeps them out of status and Events, and deletes them at stop', async () => {
+    const now = { ms: Date.parse('2026-01-01T00:00:10Z') };
+    const { driver, reconciler, session, settle, get, store } = setUp(now);
+    const created = session('lab-1');
+    store.put('DisklessSession', { ...created, spec: { ...created.spec, chap: true } });
+    await settle('lab-1', 'Active');
+    const secret = store.secrets.get('lab/lab-1-iscsi-chap')!;
+    expect(secret.password).toHaveLength(24);
+    expect(driver.actions.at(-1)).toBe('admit iqn.2024-01.io.bootplane:lab.lab-1 iqn.2024-01.io.bootplane:525400123456 with CHAP');
+    expect(driver.lastChap).toEqual({ username: secret.username, password: secret.password });
+    // A second pass reuses the stored credentials.
+    await reconciler.reconcile({ namespace: 'lab', name: 'lab-1' });
+    expect(driver.lastChap?.password).toBe(secret.password);
+    expect(JSON.stringify(get('lab-1').status)).not.toContain(secret.password);
+    expect(JSON.stringify(store.events)).not.toContain(secret.password);
+
+    store.put('DisklessSession', { ...get('lab-1'), spec: { ...get('lab-1').spec, state: 'Stopped' } });
+    await settle('lab-1', 'Stopped');
+    expect(store.secrets.has('lab/lab-1-iscsi-chap')).toBe(false);
   });
 
   it('fails a missing image without creating a target, and refuses a second session for the machine', async () => {

@@ -17,6 +17,7 @@ import { metaTime } from '../../kube/time.js';
 import { disklessMetrics } from '../../observability/metrics.js';
 import type { ResourceStore } from '../../store/store.js';
 import { TargetError, type TargetConnection } from '../../targets/driver.js';
+import { chapSecretName, generateChapCredentials, parseChapCredentials, CHAP_PASSWORD_KEY, CHAP_USERNAME_KEY, type ChapCredentials } from '../../targets/chap.js';
 import type { TargetHost } from '../../targets/host.js';
 import { copyImage } from '../../targets/images/copy.js';
 import { ImageError } from '../../targets/images/errors.js';
@@ -59,8 +60,8 @@ export class DisklessSessionReconciler implements Reconciler {
     }
     const valid: DisklessSession = { ...session, spec: parsed.data };
     // Refused rather than ignored: a session that asked for CHAP must not run without it.
-    if (valid.spec.chap) {
-      return this.fail(valid, [{ type: 'Ready', status: 'False', reason: 'ChapNotSupported', message: 'spec.chap is not implemented yet by this controller; the session would run without CHAP, so it is refused. Set spec.chap: false (the target still admits only the machine\'s initiator IQN).' }], {});
+    if (valid.spec.chap && !this.store.createOwnedSecret) {
+      return this.fail(valid, [{ type: 'Ready', status: 'False', reason: 'ChapNotSupported', message: 'spec.chap needs a store that can keep generated credentials in a Secret, and this one cannot, so the session is refused rather than run without CHAP. Set spec.chap: false (the target still admits only the machine\'s initiator IQN).' }], {});
     }
 
     const assignmentName = valid.spec.machine.assignmentRef?.name;
@@ -149,11 +150,19 @@ export class DisklessSessionReconciler implements Reconciler {
     // The target: created, its LUN added, then opened to this machine's initiator only.
     const iqn = targetIqn(valid);
     const initiator = initiatorIqn(machine.mac);
+    let chap: ChapCredentials | undefined;
+    if (valid.spec.chap) {
+      chap = await this.sessionChap(valid);
+      if (!chap) {
+        steps.push({ type: 'TargetReady', status: 'Unknown', reason: 'ChapCredentialsPending', message: `Waiting for the session's CHAP Secret ${chapSecretName(valid.metadata.name)} to be readable.` });
+        return this.provisioning(valid, steps, withDisk, POLL_JOB_MS);
+      }
+    }
     let connections: TargetConnection[];
     try {
       await host.driver.createTarget(iqn);
       await host.driver.addLun(iqn, SESSION_LUN, disk);
-      await host.driver.admit(iqn, { iqn: initiator, address: machine.address });
+      await host.driver.admit(iqn, { iqn: initiator, address: machine.address, chap });
       connections = await host.driver.connections(iqn);
     } catch (err) {
       if (!(err instanceof TargetError)) throw err;
@@ -161,7 +170,7 @@ export class DisklessSessionReconciler implements Reconciler {
       if (err.code === 'TargetRefused') return this.fail(valid, steps, withDisk);
       return this.provisioning(valid, steps, withDisk, POLL_WAITING_MS);
     }
-    steps.push({ type: 'TargetReady', status: 'True', reason: 'Published', message: `Target ${iqn} LUN ${SESSION_LUN} admits ${initiator} only.` });
+    steps.push({ type: 'TargetReady', status: 'True', reason: 'Published', message: `Target ${iqn} LUN ${SESSION_LUN} admits ${initiator} only${chap ? ', with the session\'s CHAP credentials' : ''}.` });
 
     const startedAt = valid.status?.startedAt ?? metaTime(this.now());
     const expiresAt = valid.spec.maxDurationSeconds ? metaTime(Date.parse(startedAt) + valid.spec.maxDurationSeconds * 1000) : undefined;
@@ -217,6 +226,7 @@ export class DisklessSessionReconciler implements Reconciler {
           return { requeueAfterMs: POLL_WAITING_MS };
         }
       }
+      await this.dropChap(session);
       const disk = session.status?.copyPath;
       if (disk) {
         host.copyJobs.forget(disk);
@@ -232,6 +242,24 @@ export class DisklessSessionReconciler implements Reconciler {
       if (wrote && holdsResources) disklessMetrics.stopped.inc();
     }
     if (session.metadata.deletionTimestamp) await this.store.removeFinalizer(KIND, session);
+  }
+
+  /**
+   * The session's CHAP credentials from its Secret, generated and stored on first use. Never
+   * logged or written to status; undefined while a Secret created elsewhere is not yet readable.
+   */
+  private async sessionChap(session: DisklessSession): Promise<ChapCredentials | undefined> {
+    const namespace = session.metadata.namespace ?? 'default';
+    const name = chapSecretName(session.metadata.name);
+    const stored = parseChapCredentials((await this.store.getSecret(namespace, name))?.data);
+    if (stored) return stored;
+    const fresh = generateChapCredentials();
+    const created = await this.store.createOwnedSecret!(session, name, { [CHAP_USERNAME_KEY]: fresh.username, [CHAP_PASSWORD_KEY]: fresh.password });
+    return created ? fresh : undefined;
+  }
+
+  private async dropChap(session: DisklessSession): Promise<void> {
+    if (session.spec.chap) await this.store.deleteSecret?.(session.metadata.namespace ?? 'default', chapSecretName(session.metadata.name));
   }
 
   private async pending(session: DisklessSession, steps: ConditionUpdate[], fields: Partial<Status>, requeueAfterMs?: number): Promise<ReconcileResult | void> {
@@ -250,6 +278,7 @@ export class DisklessSessionReconciler implements Reconciler {
       await this.host.driver.remove(targetIqn(session)).catch(() => undefined);
     }
     if (this.host && fields.copyPath && session.spec.mode === 'ephemeral') await rm(fields.copyPath, { force: true });
+    await this.dropChap(session);
     const wrote = await this.write(session, 'Failed', steps, fields);
     if (wrote && session.status?.phase !== 'Failed') disklessMetrics.failed.inc();
   }
