@@ -6,10 +6,19 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
+COPY hack/build-console.ts ./hack/
+RUN npx tsc -p tsconfig.build.json && npx tsx hack/build-console.ts && npm prune --omit=dev
 
 FROM debian:bookworm-slim AS ipxe
 RUN apt-get update && apt-get install -y --no-install-recommends ipxe && rm -rf /var/lib/apt/lists/*
+
+# The userspace iSCSI target for diskless sessions (the chart's diskless.targetHost): tgtd and
+# tgtadm with the shared libraries tgtd links, which distroless lacks.
+FROM debian:bookworm-slim AS tgt
+RUN apt-get update && apt-get install -y --no-install-recommends tgt && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /out/usr/sbin /out/lib \
+ && cp /usr/sbin/tgtd /usr/sbin/tgtadm /out/usr/sbin/ \
+ && ldd /usr/sbin/tgtd | awk '/=> \// {print $3}' | grep -v -E '/libc\.so|/ld-linux' | xargs -I{} cp -L {} /out/lib/
 
 FROM gcr.io/distroless/nodejs24-debian12:nonroot
 WORKDIR /app
@@ -17,7 +26,9 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY --from=ipxe /usr/lib/ipxe/undionly.kpxe /usr/lib/ipxe/ipxe.efi /usr/lib/ipxe/snponly.efi /usr/lib/ipxe/
+COPY --from=tgt /out/usr/sbin/ /usr/sbin/
+COPY --from=tgt /out/lib/ /usr/lib/x86_64-linux-gnu/
 USER 65532:65532
-EXPOSE 8080 8081 8082
+EXPOSE 8080 8081 8082 8083
 ENTRYPOINT ["/nodejs/bin/node", "/app/dist/src/cli/main.js"]
 CMD ["controller"]

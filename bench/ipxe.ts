@@ -9,15 +9,15 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import type { BootProfile } from '../src/api/v1alpha1/boot-profile.js';
 import type { NodeBootAssignment } from '../src/api/v1alpha1/node-boot-assignment.js';
 import { AssetCache } from '../src/boot/assets.js';
 import { BootRecorder } from '../src/boot/boot-recorder.js';
 import { CidrAllowlist, ClientRateLimiter, ConcurrencyCap } from '../src/boot/guard.js';
-import { addBootIndexes } from '../src/boot/indexes.js';
+import { addBootIndexes, addSessionIndexes } from '../src/boot/indexes.js';
 import { BootServer } from '../src/boot/server.js';
 import { UrlSigner } from '../src/boot/signed-url.js';
+import { createLogger } from '../src/observability/logger.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { report } from './report.js';
 
@@ -89,6 +89,7 @@ function listen(server: Server): Promise<number> {
 function bootplaneServer(machines: number): { server: Server; recorder: BootRecorder; sample: () => Promise<string> } {
   const store = new MemoryStore();
   addBootIndexes(store.cache('NodeBootAssignment'), store.cache('BootProfile'));
+  addSessionIndexes(store.cache('DisklessSession'));
   store.put<BootProfile>('BootProfile', {
     apiVersion: 'bootplane.io/v1alpha1', kind: 'BootProfile', metadata: { name: 'worker', namespace: 'bench' },
     spec: {
@@ -102,9 +103,11 @@ function bootplaneServer(machines: number): { server: Server; recorder: BootReco
       spec: { mac: macOf(i), hostname: `m-${i}`, profileRef: { name: 'worker' }, bootMode: 'Always', bootOnceEpoch: 0, state: 'Enabled' },
     });
   }
-  // The audit line of every request is written (asynchronously, as in production) to /dev/null.
-  // BENCH_IPXE_LOG_LEVEL=silent measures without it (a diagnostic; the reported figures keep it on).
-  const log = pino({ level: process.env.BENCH_IPXE_LOG_LEVEL ?? 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
+  // The audit line of every request goes through the production logger (createLogger: ISO time,
+  // redaction paths, its default batched asynchronous destination, here on /dev/null instead of
+  // stdout) as the boot server's child, as start.ts builds it. BENCH_IPXE_LOG_LEVEL=silent measures without it (a diagnostic; the reported
+  // figures keep it on).
+  const log = createLogger({ level: process.env.BENCH_IPXE_LOG_LEVEL ?? 'info', file: '/dev/null' }).child({ component: 'boot' });
   const recorder = new BootRecorder(store, log, Number(process.env.BENCH_IPXE_FLUSH_MS ?? 1000));
   recorder.start();
   const boot = new BootServer({

@@ -65,7 +65,7 @@ export async function setUpProxmoxBench(client: KubeClient, wanted: number): Pro
 }
 
 export async function startController(bench: ProxmoxBench, resyncSeconds = 0): Promise<void> {
-  bench.controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0', concurrency: 16, resyncSeconds }), silentLogger());
+  bench.controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0', consoleAddr: ':0', concurrency: 16, resyncSeconds }), silentLogger());
 }
 
 /** Every simulated VM has the ISO attached and the cloud-init drive moved to SCSI (debian, auto). */

@@ -3,6 +3,8 @@
 #   vmlinuz        Debian's cloud kernel
 #   initrd.img     busybox-static + virtio modules + qemu-guest-agent with its shared libraries
 #
+# The guest has the NFS v3 client modules (busybox mount hands NFS options to the kernel, so an
+# fstab line needs addr=<server address>,nolock), /etc/os-release and /etc/fstab.
 # The guest brings up eth0 with DHCP (udhcpc), starts qemu-ga on the org.qemu.guest_agent.0
 # virtio port, mounts /dev/vda at /mnt/disk when it holds a filesystem, and prints
 # "bootplane-testguest ready" on the serial console. Kernel cmdline switches:
@@ -19,6 +21,9 @@ hack/apt.sh >/dev/null
 kernel_pkg=$(apt-cache depends linux-image-cloud-amd64 | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -1)
 [ -n "$kernel_pkg" ] || { echo "testguest: cannot resolve linux-image-cloud-amd64" >&2; exit 1; }
 key=$( (sha256sum "${BASH_SOURCE[0]}"; echo "$kernel_pkg"; dpkg-query -W busybox-static qemu-guest-agent) | sha256sum | cut -c1-16)
+# One directory per build key: worktrees with different versions of this script share the cache
+# without replacing each other's guest under a running test.
+CACHE="$CACHE/$key"
 if [ -f "$CACHE/.key" ] && [ "$(cat "$CACHE/.key")" = "$key" ] && [ -f "$CACHE/vmlinuz" ] && [ -f "$CACHE/initrd.img" ]; then
   echo "$CACHE"; exit 0
 fi
@@ -40,7 +45,9 @@ order=(net/core/failover drivers/net/net_failover drivers/virtio/virtio_ring dri
   drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci
   drivers/char/virtio_console drivers/net/virtio_net drivers/block/virtio_blk
   drivers/scsi/scsi_common drivers/scsi/scsi_mod drivers/scsi/virtio_scsi fs/mbcache fs/jbd2/jbd2 lib/crc16 crypto/crc32c_generic fs/ext4/ext4
-  drivers/cdrom/cdrom drivers/scsi/sr_mod fs/isofs/isofs)
+  drivers/cdrom/cdrom drivers/scsi/sr_mod fs/isofs/isofs
+  net/sunrpc/sunrpc fs/nfs_common/grace fs/lockd/lockd fs/nfs_common/nfs_acl fs/netfs/netfs fs/fscache/fscache
+  fs/nfs/nfs fs/nfs/nfsv3)
 : >"$root/lib/modules/order"
 for m in "${order[@]}"; do
   f=$(ls "$mods/$m.ko"* 2>/dev/null | head -1) || true
@@ -60,6 +67,16 @@ for lib in $(ldd /usr/sbin/qemu-ga | grep -o '/[^ ]*'); do
   mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"
 done
 
+# What the guest agent tests read: os-release facts and an fstab bootplane adds its lines to.
+cat >"$root/etc/os-release" <<'OSRELEASE'
+NAME="bootplane test guest"
+PRETTY_NAME="bootplane test guest (busybox)"
+ID=bootplane-testguest
+OSRELEASE
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+printf '# /etc/fstab of the bootplane test guest\nnone /mnt/scratch tmpfs noauto 0 0\n' >"$root/etc/fstab"
+
 cat >"$root/usr/share/udhcpc/default.script" <<'SCRIPT'
 #!/bin/sh
 case "$1" in
@@ -75,12 +92,15 @@ chmod +x "$root/usr/share/udhcpc/default.script"
 
 cat >"$root/init" <<'INIT'
 #!/bin/sh
+# The kernel starts init without PATH; qemu-ga and the programs it runs inherit this one.
+export PATH=/sbin:/usr/sbin:/bin:/usr/bin
 mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs devtmpfs /dev
 for m in $(cat /lib/modules/order); do insmod "/lib/modules/$m.ko" 2>/dev/null; done
 echo "bootplane-testguest: modules loaded"
 hostname bootplane-testguest
 ip link set lo up
-if ip link show eth0 >/dev/null 2>&1; then ip link set eth0 up; udhcpc -i eth0 -q -n -t 5 >/dev/null 2>&1 && echo "bootplane-testguest: eth0 $(ip -4 -o addr show eth0 | awk '{print $4}')"; fi
+# Debian's busybox looks for /etc/udhcpc/default.script; ours is named explicitly.
+if ip link show eth0 >/dev/null 2>&1; then ip link set eth0 up; udhcpc -i eth0 -q -n -t 5 -s /usr/share/udhcpc/default.script >/dev/null 2>&1 && echo "bootplane-testguest: eth0 $(ip -4 -o addr show eth0 | awk '{print $4}')"; fi
 # The disk first: once the agent answers, /mnt/disk is ready for a test to use.
 if [ -b /dev/vda ]; then
   if ! mount -t ext4 /dev/vda /mnt/disk 2>/dev/null && grep -q bootplane.format=1 /proc/cmdline; then

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import { KINDS } from './api/v1alpha1/kinds.js';
 import { startBootServer } from './boot/start.js';
+import { clusterMode, startConsole } from './console/start.js';
 import type { ControllerConfig } from './config/config.js';
 import { setUpControllers } from './controllers/index.js';
 import { DriverPool } from './hypervisors/pool.js';
@@ -16,6 +17,7 @@ import { bootplaneResource } from './kube/resources.js';
 import { StatusWriter } from './kube/status-writer.js';
 import { startObservabilityServers } from './observability/health.js';
 import { collectProcessMetrics } from './observability/metrics.js';
+import { createTargetHost } from './targets/host.js';
 import { KubeStore } from './store/kube-store.js';
 
 export interface RunningController {
@@ -41,7 +43,7 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
   const events = new EventRecorder(client, 'bootplane.io/controller', config.identity, log);
   const store = new KubeStore(client, informers, new StatusWriter(client), events, log);
   const drivers = new DriverPool(defaultDriverRegistry());
-  const controllers = setUpControllers({ sources: informers, store, drivers, config, log });
+  const controllers = setUpControllers({ sources: informers, store, drivers, config, log, targetHost: createTargetHost(config, log) });
 
   for (const i of informers.values()) i.start();
   const ready = () => [...informers.values()].every((i) => i.hasSynced);
@@ -51,6 +53,8 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
   await Promise.all([...informers.values()].map((i) => i.waitForSync()));
   // The boot server answers from the synced caches in every replica, leader or not.
   const boot = await startBootServer(config, store, log, informers.get('NodeBootAssignment')!);
+  // The web console, too: people sign in with their own tokens and act with their own RBAC.
+  const webConsole = await startConsole(config, informers, clusterMode(client), boot.server, log);
 
   let elector: LeaderElector | undefined;
   if (config.leaderElect) {
@@ -78,6 +82,7 @@ export async function runController(config: ControllerConfig, log: Logger): Prom
       await controllers.stop();
       await elector?.stop();
       await boot.stop();
+      await webConsole?.stop();
       await Promise.all([...informers.values()].map((i) => i.stop()));
       await store.stop();
       await drivers.closeAll();

@@ -21,7 +21,7 @@ beforeAll(async () => {
   const pool = await client.lookupPool('default');
   const vol = await client.createVolume(pool, `<volume><name>${iso}</name><capacity>${data.length}</capacity><target><format type='raw'/></target></volume>`);
   await client.uploadVolume(vol, data);
-  controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0' }), silentLogger());
+  controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0', consoleAddr: ':0' }), silentLogger());
 });
 
 afterAll(async () => {

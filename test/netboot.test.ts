@@ -24,7 +24,7 @@ beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   controller = await runController(parseControllerConfig({
-    kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0',
+    kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', consoleAddr: ':0',
     bootAddr: `127.0.0.1:${port}`, bootStatusFlushMs: 200, bootAssetCacheDir: '/tmp/bootplane-netboot-test-assets',
   }), silentLogger());
 });

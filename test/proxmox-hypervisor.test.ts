@@ -34,7 +34,7 @@ beforeAll(async () => {
   ns = await createNamespace('pvehv');
   await kubectlOk(['create', 'secret', 'generic', 'pve-token', '-n', ns, `--from-literal=tokenId=${TOKEN_ID}`, `--from-literal=tokenSecret=${TOKEN_SECRET}`, `--from-literal=ca.crt=${sim.certificate.cert}`]);
   await kubectlOk(['create', 'secret', 'generic', 'pve-login', '-n', ns, '--from-literal=username=bootplane@pve', `--from-literal=password=${PASSWORD}`, `--from-literal=ca.crt=${sim.certificate.cert}`]);
-  controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0' }), silentLogger());
+  controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0', consoleAddr: ':0' }), silentLogger());
 });
 
 afterAll(async () => {

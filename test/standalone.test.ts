@@ -38,6 +38,7 @@ beforeAll(() => {
 
 beforeAll(async () => {
   await kubectlOk(['apply', '-f', join(ROOT, 'examples', '00-namespaces.yaml')]); // for the server-side dry run
+  await kubectlOk(['apply', '-f', join(ROOT, 'examples', 'okd', '00-namespace.yaml')]); // the OKD example's own namespace, for the same reason
 });
 
 afterAll(async () => {

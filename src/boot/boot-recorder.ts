@@ -15,12 +15,15 @@ export interface ObservedBoot {
   scriptHash: string;
   firmware?: string;
   arch?: string;
+  /** What the machine was sent; unset means the profile's script. */
+  answer?: 'profile' | 'localBoot';
   /** The bootOnceEpoch this boot used up, for boot-once assignments. */
   consumedEpoch?: number;
 }
 
 interface Pending {
   boots: number;
+  /** The latest boot, its fields copied in: a busy machine's boots allocate nothing. */
   last: ObservedBoot;
   consumedEpoch?: number;
 }
@@ -60,25 +63,38 @@ export class BootRecorder {
     await this.flush();
   }
 
-  record(assignment: NodeBootAssignment, boot: ObservedBoot): void {
-    const key = keyOf(assignment);
+  /**
+   * Notes a boot. The fields of `boot` are copied, so callers may reuse one object; `key` is the
+   * assignment's key when the caller already has it.
+   */
+  record(assignment: NodeBootAssignment, boot: ObservedBoot, key = keyOf(assignment)): void {
     const entry = this.pending.get(key);
+    // bootCount counts the profile's scripts served; a local-boot answer is recorded in lastBoot only.
+    const counted = boot.answer === 'localBoot' ? 0 : 1;
     if (entry) {
-      entry.boots++;
-      entry.last = boot;
+      entry.boots += counted;
+      const last = entry.last;
+      last.timeMs = boot.timeMs;
+      last.clientIP = boot.clientIP;
+      last.scriptHash = boot.scriptHash;
+      last.firmware = boot.firmware;
+      last.arch = boot.arch;
+      last.consumedEpoch = boot.consumedEpoch;
+      last.answer = boot.answer;
       if (boot.consumedEpoch !== undefined) entry.consumedEpoch = boot.consumedEpoch;
     } else {
-      this.pending.set(key, { boots: 1, last: boot, consumedEpoch: boot.consumedEpoch });
+      this.pending.set(key, { boots: counted, last: { ...boot }, consumedEpoch: boot.consumedEpoch });
     }
     if (boot.consumedEpoch !== undefined) this.consumed.set(key, { epoch: boot.consumedEpoch, untilMs: Number.POSITIVE_INFINITY });
   }
 
   /** Whether this replica has served the one boot of this epoch (status may not show it yet). */
-  usedBootOnce(assignment: NodeBootAssignment, nowMs = Date.now()): boolean {
-    const mark = this.consumed.get(keyOf(assignment));
+  usedBootOnce(assignment: NodeBootAssignment, nowMs = Date.now(), key = keyOf(assignment)): boolean {
+    if (this.consumed.size === 0) return false;
+    const mark = this.consumed.get(key);
     if (!mark) return false;
     if (mark.untilMs < nowMs) {
-      this.consumed.delete(keyOf(assignment));
+      this.consumed.delete(key);
       return false;
     }
     return mark.epoch === (assignment.spec.bootOnceEpoch ?? 0);
@@ -124,7 +140,7 @@ export class BootRecorder {
     const base = Math.max(current.status?.bootCount ?? 0, this.written.get(key) ?? 0);
     const status: NodeBootAssignmentStatus = {
       ...(current.status ?? {}),
-      lastBoot: { time: new Date(entry.last.timeMs).toISOString(), clientIP: entry.last.clientIP, scriptHash: entry.last.scriptHash, firmware: entry.last.firmware, arch: entry.last.arch },
+      lastBoot: { time: new Date(entry.last.timeMs).toISOString(), clientIP: entry.last.clientIP, scriptHash: entry.last.scriptHash, firmware: entry.last.firmware, arch: entry.last.arch, ...(entry.last.answer ? { answer: entry.last.answer } : {}) },
       bootCount: base + entry.boots,
     };
     if (entry.consumedEpoch !== undefined) status.bootOnceConsumedEpoch = entry.consumedEpoch;

@@ -11,6 +11,12 @@ export const ASSIGNMENT_PROFILE_INDEX = 'boot.profile';
 export const ASSIGNMENT_VM_INDEX = 'boot.vm';
 export const PUBLIC_PROFILE_INDEX = 'boot.public';
 export const PROFILE_NAME_INDEX = 'boot.profileName';
+/** DisklessSessions by the MAC they claim (spec or status), for refusing a second session. */
+export const SESSION_CLAIM_MAC_INDEX = 'diskless.claimMac';
+/** Active DisklessSessions by MAC: the boot server's sanboot lookup. */
+export const SESSION_ACTIVE_MAC_INDEX = 'diskless.activeMac';
+/** namespace/name of the NodeBootAssignment a session takes its machine from. */
+export const SESSION_ASSIGNMENT_INDEX = 'diskless.assignment';
 
 interface AssignmentShape {
   spec?: { mac?: string; uuid?: string; profileRef?: { name?: string }; vmRef?: { name?: string } };
@@ -61,4 +67,36 @@ export function addBootIndexes(assignments: IndexableCache, profiles: IndexableC
   assignments.addIndex(ASSIGNMENT_VM_INDEX, assignmentVm);
   profiles.addIndex(PUBLIC_PROFILE_INDEX, profilePublic);
   profiles.addIndex(PROFILE_NAME_INDEX, (obj) => [obj.metadata.name]);
+}
+
+interface SessionShape {
+  spec?: { machine?: { mac?: string; assignmentRef?: { name?: string } } };
+  status?: { mac?: string; phase?: string };
+}
+
+export function sessionClaimedMacs(obj: KubeObject): string[] {
+  const s = obj as KubeObject & SessionShape;
+  const macs = new Set<string>();
+  for (const raw of [s.spec?.machine?.mac, s.status?.mac]) {
+    const mac = raw ? normalizeMac(raw) : undefined;
+    if (mac) macs.add(mac);
+  }
+  return [...macs];
+}
+
+export function sessionActiveMac(obj: KubeObject): string[] {
+  const s = obj as KubeObject & SessionShape;
+  const mac = s.status?.phase === 'Active' && s.status.mac && !obj.metadata.deletionTimestamp ? normalizeMac(s.status.mac) : undefined;
+  return mac ? [mac] : [];
+}
+
+export function sessionAssignment(obj: KubeObject): string[] {
+  const name = (obj as KubeObject & SessionShape).spec?.machine?.assignmentRef?.name;
+  return name ? [`${obj.metadata.namespace ?? ''}/${name}`] : [];
+}
+
+export function addSessionIndexes(sessions: IndexableCache): void {
+  sessions.addIndex(SESSION_CLAIM_MAC_INDEX, sessionClaimedMacs);
+  sessions.addIndex(SESSION_ACTIVE_MAC_INDEX, sessionActiveMac);
+  sessions.addIndex(SESSION_ASSIGNMENT_INDEX, sessionAssignment);
 }

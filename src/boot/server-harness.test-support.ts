@@ -11,7 +11,7 @@ import { MemoryStore } from '../store/memory-store.js';
 import { AssetCache } from './assets.js';
 import { BootRecorder } from './boot-recorder.js';
 import { CidrAllowlist, ClientRateLimiter, ConcurrencyCap } from './guard.js';
-import { addBootIndexes } from './indexes.js';
+import { addBootIndexes, addSessionIndexes } from './indexes.js';
 import { dhcpNetworkConfig } from './start.js';
 import { BootServer, type BootServerOptions } from './server.js';
 import { UrlSigner } from './signed-url.js';
@@ -55,6 +55,7 @@ export interface Harness {
 export async function harness(overrides: Partial<BootServerOptions> = {}): Promise<Harness> {
   const store = new MemoryStore();
   addBootIndexes(store.cache('NodeBootAssignment'), store.cache('BootProfile'));
+  addSessionIndexes(store.cache('DisklessSession'));
   const assetDir = mkdtempSync(join(tmpdir(), 'boot-assets-'));
   mkdirSync(join(assetDir, 'rescue'));
   writeFileSync(join(assetDir, 'rescue', 'vmlinuz'), Buffer.from('0123456789abcdef'));

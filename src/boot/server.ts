@@ -2,21 +2,25 @@
 // route is in `route` below. Answers come from the informer caches (through the store) and
 // memory; nothing on the request path calls the API server. Observed boots go to BootRecorder,
 // which writes status later, off the request path.
-import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { BootProfile } from '../api/v1alpha1/boot-profile.js';
 import type { NodeBootAssignment } from '../api/v1alpha1/node-boot-assignment.js';
 import { errorMessage } from '../kube/errors.js';
 import { keyOf } from '../kube/object.js';
+import { deltaCell, type DeltaCell, type HistogramCell } from '../observability/metric-cells.js';
 import { bootMetrics } from '../observability/metrics.js';
 import type { ResourceStore } from '../store/store.js';
 import { AssetError, localAsset, parseRange, type AssetCache, type AssetFile } from './assets.js';
-import type { BootRecorder } from './boot-recorder.js';
-import { decideBoot, renderFor, type BootAnswer, type MachineFacts } from './decide.js';
+import type { BootRecorder, ObservedBoot } from './boot-recorder.js';
+import { decideBoot, renderFor, scriptHash, type BootAnswer, type MachineFacts } from './decide.js';
 import type { CidrAllowlist, ClientRateLimiter, ConcurrencyCap } from './guard.js';
 import { firmwareOf, normalizeMac, normalizeUuid, type Firmware } from './identity.js';
-import { ASSIGNMENT_MAC_INDEX, ASSIGNMENT_UUID_INDEX, PROFILE_NAME_INDEX, PUBLIC_PROFILE_INDEX } from './indexes.js';
+import { ASSIGNMENT_MAC_INDEX, ASSIGNMENT_UUID_INDEX, PROFILE_NAME_INDEX, PUBLIC_PROFILE_INDEX, SESSION_ACTIVE_MAC_INDEX } from './indexes.js';
+import type { DisklessSession } from '../api/v1alpha1/diskless-session.js';
+import { buildSessionScript } from './session-script.js';
+import { sessionHosts } from './dhcp/sessions.js';
+import { sendFileRange } from './send-file.js';
 import { assetFileName, buildChainScript, buildFallbackMenu, buildLocalBootScript } from './scripts.js';
 import type { SignedPurpose, UrlSigner } from './signed-url.js';
 
@@ -59,13 +63,48 @@ class BadRequest extends Error {
   }
 }
 
-interface Exchange {
-  req: IncomingMessage;
-  res: ServerResponse;
-  clientIP: string;
-  route: string;
-  /** Facts for the audit line. */
-  audit: Record<string, unknown>;
+/** Facts for a request's audit line; unset fields are left out of the line. */
+class AuditLine {
+  route = 'unknown';
+  code = 0;
+  clientIP = '';
+  ms = 0;
+  mac: string | undefined = undefined;
+  assignment: string | undefined = undefined;
+  session: string | undefined = undefined;
+  answer: string | undefined = undefined;
+  fallback: string | undefined = undefined;
+  parameter: string | undefined = undefined;
+  profile: string | undefined = undefined;
+  asset: string | undefined = undefined;
+  error: string | undefined = undefined;
+}
+
+/** One request on its way through the server (one shape for all, so the hot path stays monomorphic). */
+class Exchange {
+  route = 'unknown';
+  /** Holds a concurrency slot (released when the answer is complete). */
+  acquired = false;
+  readonly audit = new AuditLine();
+
+  constructor(readonly req: IncomingMessage, readonly res: ServerResponse, readonly clientIP: string, readonly started: number) {}
+}
+
+/** Per route: its latency histogram child and its request counters by status code. */
+interface RouteCells {
+  duration: HistogramCell;
+  byCode: Map<number, DeltaCell>;
+}
+
+/** What the script cache keeps per cached assignment object. */
+interface AssignmentEntry {
+  profile: BootProfile;
+  /** namespace/name of the assignment and of its profile, made once per object version. */
+  key: string;
+  profileKey: string;
+  answers: Map<string, CachedAnswer>;
+  /** The last answer and what it was for: a machine asking again skips building the map key. */
+  last?: { firmware: Firmware; serverUrl: string; mac: string | undefined; usedHere: boolean; bucket: number; answer: CachedAnswer };
 }
 
 type Query = Record<string, string>;
@@ -90,15 +129,27 @@ export class BootServer {
    * keying on the object itself drops stale entries without bookkeeping; the inner key holds the
    * rest of what the answer depends on.
    */
-  private readonly scriptCache = new WeakMap<NodeBootAssignment, { profile: BootProfile; answers: Map<string, CachedAnswer> }>();
+  private readonly scriptCache = new WeakMap<NodeBootAssignment, AssignmentEntry>();
+  private readonly profileKeys = new WeakMap<NodeBootAssignment, string>();
   private readonly chainScripts = new Map<string, Buffer>();
   private readonly stats: BootStats = { requests: 0, scripts: {}, bootsByProfile: {}, fallbacks: {}, renderFailures: 0, clientErrors: 0, serverErrors: 0, rejected: {} };
-  private readonly requestCounters = new Map<string, { inc(): void }>();
-  private readonly durations = new Map<string, { observe(v: number): void }>();
-  private readonly scriptCounters = new Map<string, { inc(): void }>();
+  private readonly routeCells = new Map<string, RouteCells>();
+  private readonly scriptCells = new Map<string, DeltaCell>();
+  private readonly inFlight = deltaCell(bootMetrics.inFlight);
+  private readonly assetBytes = deltaCell(bootMetrics.assetBytes);
+  /** Reused for every boot handed to the recorder (it copies the fields). */
+  private readonly observed: ObservedBoot = { timeMs: 0, clientIP: '', scriptHash: '' };
   private lastHost: { host: string; url: string } | undefined;
+  /**
+   * The audit line's logger. Its fields are this file's own (route, code, client address, MAC,
+   * object keys, our messages), never a Secret's value or a field the redaction paths name, so
+   * it skips the redaction pass, which costs several times the rest of the line.
+   */
+  private readonly audit: Logger;
 
-  constructor(private readonly o: BootServerOptions) {}
+  constructor(private readonly o: BootServerOptions) {
+    this.audit = o.log.child({}, { redact: [] });
+  }
 
   listen(port: number, host: string): Promise<Server> {
     const server = createServer({ maxHeaderSize: 8192, requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => this.handle(req, res));
@@ -123,29 +174,20 @@ export class BootServer {
 
   /** The request handler, exposed for tests and benchmarks that bring their own server. */
   handle(req: IncomingMessage, res: ServerResponse): void {
-    const started = performance.now();
     const clientIP = req.socket.remoteAddress ?? 'unknown';
-    const ex: Exchange = { req, res, clientIP, route: 'unknown', audit: {} };
+    const ex = new Exchange(req, res, clientIP, performance.now());
     this.stats.requests++;
-    let acquired = false;
-    const complete = () => {
-      if (acquired) {
-        this.o.concurrency.release();
-        bootMetrics.inFlight.dec();
-      }
-      this.finish(ex, started);
-    };
     try {
       if (!this.o.allowlist.allows(clientIP)) throw this.reject('allowlist', new BadRequest(403, 'this client address is not in the boot server\'s allowlist'));
       const wait = this.o.rateLimiter.take(clientIP);
       if (wait > 0) throw this.reject('rateLimit', new BadRequest(429, 'too many requests from this address; slow down', wait));
       if (!this.o.concurrency.tryAcquire()) throw this.reject('concurrency', new BadRequest(503, 'the boot server is at its concurrency limit; retry shortly', 1));
-      acquired = true;
-      bootMetrics.inFlight.inc();
+      ex.acquired = true;
+      this.inFlight.delta++;
       const done = this.route(ex);
       if (done) {
         // Streamed answers (assets, Secrets) are done when the socket is done with them.
-        res.once('close', complete);
+        res.once('close', () => this.complete(ex));
         done.catch((err: unknown) => this.fail(ex, err));
         return;
       }
@@ -153,7 +195,15 @@ export class BootServer {
       this.fail(ex, err);
     }
     // Scripts are answered synchronously: the whole response is written by now.
-    complete();
+    this.complete(ex);
+  }
+
+  private complete(ex: Exchange): void {
+    if (ex.acquired) {
+      this.o.concurrency.release();
+      this.inFlight.delta--;
+    }
+    this.finish(ex);
   }
 
   /** Every route, in one place. Synchronous routes return undefined; streaming ones a promise. */
@@ -222,27 +272,45 @@ export class BootServer {
       if (ex.req.url?.startsWith('/boot/menu.ipxe')) return this.answerFallback(ex, 'UnknownMachine', firmware, serverUrl);
       throw new BadRequest(400, 'query parameter mac or uuid is required (iPXE: mac=${net0/mac}&uuid=${uuid})');
     }
+    // A machine in an Active diskless session boots its session disk, whatever its assignment says.
+    const session = mac ? this.activeSession(mac) : undefined;
+    if (session) {
+      const script = buildSessionScript(session);
+      if (script) {
+        ex.audit.session = keyOf(session);
+        ex.audit.answer = 'session';
+        this.countScript('session');
+        return this.send(ex, 200, script);
+      }
+    }
     const assignment = this.findAssignment(mac, uuid || undefined);
-    const profile = assignment ? this.store.get<BootProfile>('BootProfile', `${assignment.metadata.namespace}/${assignment.spec.profileRef.name}`) : undefined;
-    if (assignment) ex.audit.assignment = keyOf(assignment);
-    const answer = this.answerFor(assignment, profile, { mac: mac ?? assignment?.spec.mac?.toLowerCase(), firmware, serverUrl });
+    const profile = assignment ? this.store.get<BootProfile>('BootProfile', this.profileKeyOf(assignment)) : undefined;
+    const entry = assignment && profile ? this.entryFor(assignment, profile) : undefined;
+    if (assignment) ex.audit.assignment = entry?.key ?? keyOf(assignment);
+    const facts: MachineFacts = { mac: mac ?? assignment?.spec.mac?.toLowerCase(), firmware, serverUrl };
+    const answer: CachedAnswer = entry ? this.cachedAnswer(assignment!, entry, facts) : decideBoot(assignment, profile, facts);
     ex.audit.answer = answer.kind;
-    this.count('scripts', answer.kind);
+    this.countScript(answer.kind);
     switch (answer.kind) {
       case 'profile': {
-        const key = `${profile!.metadata.namespace}/${profile!.metadata.name}`;
-        this.stats.bootsByProfile[key] = (this.stats.bootsByProfile[key] ?? 0) + 1;
-        this.o.recorder.record(assignment!, {
-          timeMs: Date.now(),
-          clientIP: ex.clientIP,
-          scriptHash: answer.scriptHash,
-          firmware: query.platform || undefined,
-          arch: query.arch || undefined,
-          consumedEpoch: answer.consumesBootOnce ? (assignment!.spec.bootOnceEpoch ?? 0) : undefined,
-        });
+        this.stats.bootsByProfile[entry!.profileKey] = (this.stats.bootsByProfile[entry!.profileKey] ?? 0) + 1;
+        const boot = this.observed;
+        boot.timeMs = Date.now();
+        boot.clientIP = ex.clientIP;
+        boot.scriptHash = answer.scriptHash;
+        boot.firmware = query.platform || undefined;
+        boot.arch = query.arch || undefined;
+        boot.consumedEpoch = answer.consumesBootOnce ? (assignment!.spec.bootOnceEpoch ?? 0) : undefined;
+        this.o.recorder.record(assignment!, boot, entry!.key);
         return this.send(ex, 200, answer.bytes ?? answer.script);
       }
       case 'localBoot':
+        // Recorded too: a machine sent to its disk after its one boot is how a network install
+        // is seen to have handed over to the installed system.
+        this.o.recorder.record(assignment!, {
+          timeMs: Date.now(), clientIP: ex.clientIP, scriptHash: answer.script === undefined ? '' : scriptHash(answer.script),
+          firmware: query.platform || undefined, arch: query.arch || undefined, answer: 'localBoot',
+        });
         if (answer.script === undefined) throw new BadRequest(404, 'this machine has used its one network boot; boot it from its disk');
         return this.send(ex, 200, answer.bytes ?? answer.script);
       case 'fallback':
@@ -256,15 +324,41 @@ export class BootServer {
     }
   }
 
-  private answerFor(assignment: NodeBootAssignment | undefined, profile: BootProfile | undefined, facts: MachineFacts): CachedAnswer {
-    if (!assignment || !profile) return decideBoot(assignment, profile, facts);
-    const signed = Boolean(assignment.spec.ignitionSecretRef || assignment.spec.cloudConfigSecretRef);
-    const usedHere = this.o.recorder.usedBootOnce(assignment);
+  /**
+   * namespace/name of the profile an assignment boots, made once per assignment object: a string
+   * the cache has hashed before is cheaper to look up than a new one.
+   */
+  private profileKeyOf(assignment: NodeBootAssignment): string {
+    let key = this.profileKeys.get(assignment);
+    if (key === undefined) this.profileKeys.set(assignment, (key = `${assignment.metadata.namespace}/${assignment.spec.profileRef.name}`));
+    return key;
+  }
+
+  /** The script cache's entry for this version of the assignment and its profile. */
+  private entryFor(assignment: NodeBootAssignment, profile: BootProfile): AssignmentEntry {
     let entry = this.scriptCache.get(assignment);
-    if (!entry || entry.profile !== profile) this.scriptCache.set(assignment, (entry = { profile, answers: new Map() }));
-    const key = `${facts.firmware}\0${facts.serverUrl}\0${facts.mac}\0${usedHere}\0${signed ? this.o.signer.bucket() : ''}`;
-    const cached = entry.answers.get(key);
-    if (cached) return cached;
+    if (!entry || entry.profile !== profile) {
+      entry = { profile, key: keyOf(assignment), profileKey: keyOf(profile), answers: new Map() };
+      this.scriptCache.set(assignment, entry);
+    }
+    return entry;
+  }
+
+  private cachedAnswer(assignment: NodeBootAssignment, entry: AssignmentEntry, facts: MachineFacts): CachedAnswer {
+    const signed = Boolean(assignment.spec.ignitionSecretRef || assignment.spec.cloudConfigSecretRef);
+    const usedHere = this.o.recorder.usedBootOnce(assignment, Date.now(), entry.key);
+    const bucket = signed ? this.o.signer.bucket() : -1;
+    const last = entry.last;
+    if (last && last.firmware === facts.firmware && last.serverUrl === facts.serverUrl && last.mac === facts.mac && last.usedHere === usedHere && last.bucket === bucket) return last.answer;
+    const key = `${facts.firmware}\0${facts.serverUrl}\0${facts.mac}\0${usedHere}\0${signed ? bucket : ''}`;
+    let answer = entry.answers.get(key);
+    if (!answer) answer = this.render(assignment, entry, facts, usedHere, signed, key);
+    entry.last = { firmware: facts.firmware, serverUrl: facts.serverUrl, mac: facts.mac, usedHere, bucket, answer };
+    return answer;
+  }
+
+  private render(assignment: NodeBootAssignment, entry: AssignmentEntry, facts: MachineFacts, usedHere: boolean, signed: boolean, key: string): CachedAnswer {
+    const profile = entry.profile;
     if (signed && facts.mac) {
       if (assignment.spec.ignitionSecretRef) facts.ignitionUrl = `${facts.serverUrl}/ignition?${this.o.signer.sign('ignition', facts.mac)}`;
       if (assignment.spec.cloudConfigSecretRef) facts.cloudConfigUrl = `${facts.serverUrl}/cloud-config?${this.o.signer.sign('cloud-config', facts.mac)}`;
@@ -343,14 +437,13 @@ export class BootServer {
       res.end();
       return;
     }
-    // Large reads: fewer syscalls and stream turns per byte sent (kernels and ISOs are big).
-    const stream = createReadStream(file.path, { start, end, highWaterMark: 1 << 20 });
-    stream.once('end', () => bootMetrics.assetBytes.inc(end - start + 1));
-    stream.on('error', (err) => {
-      this.o.log.warn({ err: errorMessage(err) }, 'reading an asset failed');
-      res.destroy(err);
-    });
-    stream.pipe(res);
+    sendFileRange(res, file.path, start, end).then(
+      (sent) => this.assetBytes.delta += sent,
+      (err: unknown) => {
+        this.o.log.warn({ err: errorMessage(err) }, 'reading an asset failed');
+        res.destroy(err instanceof Error ? err : new Error(errorMessage(err)));
+      },
+    );
   }
 
   private async machineConfig(ex: Exchange, purpose: SignedPurpose, query: Query): Promise<void> {
@@ -373,7 +466,9 @@ export class BootServer {
   private networkConfig(ex: Exchange, query: Query): undefined {
     const vendor = query.vendor ?? '';
     if (!this.o.networkConfig) throw new BadRequest(404, 'network configuration rendering is not available');
-    const assignments = [...this.store.list<NodeBootAssignment>('NodeBootAssignment')].filter((a) => a.spec.state !== 'Disabled');
+    const enabled = [...this.store.list<NodeBootAssignment>('NodeBootAssignment')].filter((a) => a.spec.state !== 'Disabled');
+    // Machines of Active diskless sessions are in the DHCP configuration while their session lasts.
+    const assignments = [...enabled, ...sessionHosts(this.store.list<DisklessSession>('DisklessSession'), enabled)];
     let rendered: ReturnType<NetworkConfigRenderer>;
     try {
       rendered = this.o.networkConfig(vendor, assignments, this.serverUrl(ex));
@@ -389,6 +484,31 @@ export class BootServer {
 
   private get store(): ResourceStore { return this.o.store; }
 
+  /**
+   * The script a machine with this MAC or UUID would get now, rendered by the same code the
+   * request path uses, without recording a boot or using up a boot-once. Signed Ignition and
+   * cloud-config URLs are credentials: the preview shows where the signature goes, never one.
+   */
+  previewScript(mac: string | undefined, uuid: string | undefined, firmware: Firmware, serverUrl: string): { answer: BootAnswer['kind']; assignment?: string; profile?: string; script?: string; reason?: string } {
+    const assignment = this.findAssignment(mac, uuid);
+    const profile = assignment ? this.store.get<BootProfile>('BootProfile', `${assignment.metadata.namespace}/${assignment.spec.profileRef.name}`) : undefined;
+    const facts: MachineFacts = { mac: mac ?? assignment?.spec.mac?.toLowerCase(), firmware, serverUrl, bootOnceUsedHere: assignment ? this.o.recorder.usedBootOnce(assignment) : false };
+    if (assignment?.spec.ignitionSecretRef) facts.ignitionUrl = `${serverUrl}/ignition?<signed-when-served>`;
+    if (assignment?.spec.cloudConfigSecretRef) facts.cloudConfigUrl = `${serverUrl}/cloud-config?<signed-when-served>`;
+    const answer = decideBoot(assignment, profile, facts);
+    const base = { answer: answer.kind, ...(assignment ? { assignment: keyOf(assignment) } : {}), ...(profile ? { profile: keyOf(profile) } : {}) };
+    switch (answer.kind) {
+      case 'profile': return { ...base, script: answer.script };
+      case 'localBoot': return { ...base, ...(answer.script !== undefined ? { script: answer.script } : { reason: 'boot once used: the server answers 404' }) };
+      case 'fallback': {
+        if (this.o.fallback === 'localBoot') return { ...base, reason: answer.reason, script: buildLocalBootScript('exit', firmware, `bootplane: no network boot for this machine (${answer.reason})`)! };
+        const profiles = this.store.byIndex<BootProfile>('BootProfile', PUBLIC_PROFILE_INDEX, 'true').filter((p) => !p.spec.unattended).map((p) => ({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name }));
+        return { ...base, reason: answer.reason, script: buildFallbackMenu(serverUrl, profiles) };
+      }
+      case 'renderError': return { ...base, reason: `parameter ${answer.parameter} is refused or missing` };
+    }
+  }
+
   private findAssignment(mac: string | undefined, uuid: string | undefined): NodeBootAssignment | undefined {
     let found = mac ? this.store.byIndex<NodeBootAssignment>('NodeBootAssignment', ASSIGNMENT_MAC_INDEX, mac) : [];
     if (found.length === 0 && uuid) found = this.store.byIndex<NodeBootAssignment>('NodeBootAssignment', ASSIGNMENT_UUID_INDEX, uuid);
@@ -398,6 +518,13 @@ export class BootServer {
       Number(a.spec.state === 'Disabled') - Number(b.spec.state === 'Disabled')
       || (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '')
       || keyOf(a).localeCompare(keyOf(b)))[0];
+  }
+
+  private activeSession(mac: string): DisklessSession | undefined {
+    const found = this.store.byIndex<DisklessSession>('DisklessSession', SESSION_ACTIVE_MAC_INDEX, mac);
+    if (found.length <= 1) return found[0];
+    // The controller lets one session hold a machine; should two look Active for a moment, the older wins.
+    return [...found].sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || keyOf(a).localeCompare(keyOf(b)))[0];
   }
 
   private findProfile(namespace: string | undefined, name: string): BootProfile | undefined {
@@ -456,35 +583,37 @@ export class BootServer {
     this.send(ex, 500, 'internal error; see the boot server log\n');
   }
 
-  private finish(ex: Exchange, started: number): void {
+  private finish(ex: Exchange): void {
     const code = ex.res.statusCode;
     if (code >= 500) this.stats.serverErrors++;
     else if (code >= 400) this.stats.clientErrors++;
-    const seconds = (performance.now() - started) / 1000;
-    const counterKey = `${ex.route}\0${code}`;
-    let counter = this.requestCounters.get(counterKey);
-    if (!counter) this.requestCounters.set(counterKey, (counter = bootMetrics.requests.labels({ route: ex.route, code: String(code) })));
-    counter.inc();
-    let duration = this.durations.get(ex.route);
-    if (!duration) this.durations.set(ex.route, (duration = bootMetrics.duration.labels({ route: ex.route })));
-    duration.observe(seconds);
+    const seconds = (performance.now() - ex.started) / 1000;
+    let cells = this.routeCells.get(ex.route);
+    if (!cells) this.routeCells.set(ex.route, (cells = { duration: bootMetrics.duration.cell({ route: ex.route }), byCode: new Map() }));
+    let counter = cells.byCode.get(code);
+    if (!counter) cells.byCode.set(code, (counter = deltaCell(bootMetrics.requests, { route: ex.route, code: String(code) })));
+    counter.delta++;
+    cells.duration.observe(seconds);
     const line = ex.audit;
     line.route = ex.route;
     line.code = code;
     line.clientIP = ex.clientIP;
     line.ms = Math.round(seconds * 10_000) / 10;
-    this.o.log.info(line, 'boot request');
+    this.audit.info(line, 'boot request');
   }
 
-  private count(what: 'scripts' | 'fallbacks' | 'rejected', key: string): void {
+  private count(what: 'fallbacks' | 'rejected', key: string): void {
     this.stats[what][key] = (this.stats[what][key] ?? 0) + 1;
-    if (what !== 'scripts') return;
-    let counter = this.scriptCounters.get(key);
-    if (!counter) this.scriptCounters.set(key, (counter = bootMetrics.scripts.labels({ answer: key })));
-    counter.inc();
   }
 
-  statistics(): BootStats & { assignments: { total: number; enabled: number; bootOnce: number }; inFlight: number; pendingStatusWrites: number } {
+  private countScript(answer: string): void {
+    this.stats.scripts[answer] = (this.stats.scripts[answer] ?? 0) + 1;
+    let cell = this.scriptCells.get(answer);
+    if (!cell) this.scriptCells.set(answer, (cell = deltaCell(bootMetrics.scripts, { answer })));
+    cell.delta++;
+  }
+
+  statistics(): BootStats & { assignments: { total: number; enabled: number; bootOnce: number }; diskless: DisklessStats; inFlight: number; pendingStatusWrites: number } {
     let total = 0;
     let enabled = 0;
     let bootOnce = 0;
@@ -493,8 +622,35 @@ export class BootServer {
       if (a.spec.state !== 'Disabled') enabled++;
       if (a.spec.bootMode === 'Once') bootOnce++;
     }
-    return { ...this.stats, assignments: { total, enabled, bootOnce }, inFlight: this.o.concurrency.current, pendingStatusWrites: this.o.recorder.pendingCount };
+    return { ...this.stats, assignments: { total, enabled, bootOnce }, diskless: disklessStats(this.store.list<DisklessSession>('DisklessSession')), inFlight: this.o.concurrency.current, pendingStatusWrites: this.o.recorder.pendingCount };
   }
+}
+
+export interface DisklessStats {
+  /** Sessions by phase now. */
+  phases: Record<string, number>;
+  active: number;
+  /** Sessions that have been Active (startedAt set). */
+  started: number;
+  stopped: number;
+  failed: number;
+  /** Bytes copied into the session disks that exist now. */
+  bytesCopied: number;
+}
+
+/** From the cache, so every replica answers the same. */
+export function disklessStats(sessions: Iterable<DisklessSession>): DisklessStats {
+  const out: DisklessStats = { phases: {}, active: 0, started: 0, stopped: 0, failed: 0, bytesCopied: 0 };
+  for (const s of sessions) {
+    const phase = s.status?.phase ?? 'Pending';
+    out.phases[phase] = (out.phases[phase] ?? 0) + 1;
+    if (phase === 'Active') out.active++;
+    if (phase === 'Stopped') out.stopped++;
+    if (phase === 'Failed') out.failed++;
+    if (s.status?.startedAt) out.started++;
+    out.bytesCopied += s.status?.copy?.bytesCopied ?? 0;
+  }
+  return out;
 }
 
 /** Strict query parsing: known keys only, each once, short values, valid percent-encoding. */
@@ -504,10 +660,14 @@ function parseQuery(raw: string, allowed: readonly string[]): Query {
   for (const pair of raw.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
-    const key = eq < 0 ? pair : pair.slice(0, eq);
-    if (!allowed.includes(key)) {
-      throw new BadRequest(400, allowed.length === 0 ? 'this route takes no query parameters' : `unknown query parameter ${key.length > 32 ? `${key.slice(0, 32)}…` : key}; expected ${allowed.join(', ')}`);
+    const given = eq < 0 ? pair : pair.slice(0, eq);
+    // The allowed list's own string, not the slice, names the property: V8 looks literal
+    // property names up directly, a new string through its string table first.
+    const known = allowed.indexOf(given);
+    if (known < 0) {
+      throw new BadRequest(400, allowed.length === 0 ? 'this route takes no query parameters' : `unknown query parameter ${given.length > 32 ? `${given.slice(0, 32)}…` : given}; expected ${allowed.join(', ')}`);
     }
+    const key = allowed[known]!;
     if (key in out) throw new BadRequest(400, `query parameter ${key} is given more than once`);
     let value = eq < 0 ? '' : pair.slice(eq + 1);
     if (value.includes('%') || value.includes('+')) {

@@ -39,6 +39,11 @@ Network boot (served by every replica):
   --boot-status-flush-ms N       how often observed boots are written to status (default 1000)
   --tftp-addr HOST:PORT          TFTP first hop (default off)
   --tftp-dir DIR                 iPXE binaries for TFTP (default /usr/lib/ipxe)
+
+Web console (served by every replica; people sign in with their own Kubernetes token):
+  --console-addr HOST:PORT       console HTTP server (default :8083; port 0 disables)
+  --console-token TOKEN          standalone only: the sign-in token (default random, printed at
+                                 start; prefer BOOTPLANE_CONSOLE_TOKEN, which ps does not show)
 `;
 
 function camel(flag: string): string {

@@ -9,7 +9,8 @@ import { findKind, renderTable } from './table.js';
 export const GET_USAGE = `bootplane get [kind] --dir DIR [-n NAMESPACE] [-o wide]
 
 Lists objects of a standalone site like kubectl get. kind is a kind, plural, singular or short
-name (hv, vm, iso, bp, nba, dls); without it every bootplane kind is listed.
+name (hv, vm, iso, bp, nba, dls; "sessions" for DisklessSessions); without it every bootplane
+kind is listed. Sessions show phase, machine (MAC), image, connections and age.
 `;
 
 export function openSite(dir: string): DirStore {
@@ -24,7 +25,9 @@ export function get(args: string[]): number {
     process.stderr.write(`bootplane get: --dir is required\n\n${GET_USAGE}`);
     return 2;
   }
-  const kinds = positionals[0] && positionals[0] !== 'bootplane' ? [findKind(positionals[0])] : [...KINDS];
+  // "sessions" is what people call DisklessSessions.
+  const asked = positionals[0] === 'sessions' || positionals[0] === 'session' ? 'disklesssessions' : positionals[0];
+  const kinds = asked && asked !== 'bootplane' ? [findKind(asked)] : [...KINDS];
   if (kinds.some((k) => k === undefined)) {
     process.stderr.write(`bootplane get: unknown kind ${JSON.stringify(positionals[0])}; use one of ${KINDS.map((k) => k.shortNames[0]).join(', ')}\n`);
     return 2;

@@ -9,6 +9,7 @@ import { tftp, TFTP_USAGE, TftpUsageError } from './tftp.js';
 import { describe, DESCRIBE_USAGE } from './describe.js';
 import { get, GET_USAGE } from './get.js';
 import { PLAN_USAGE, runPlan } from './plan.js';
+import { migrate, MIGRATE_USAGE } from './migrate.js';
 
 const USAGE = `bootplane — owns how machines boot
 
@@ -21,6 +22,7 @@ Usage:
   bootplane describe K/N --dir D spec, status, conditions and Events of one object
   bootplane plan proxmox [flags] print what bootplane would change on a VM (reads its config JSON)
   bootplane plan libvirt [flags] the same for a libvirt domain (reads virsh dumpxml output)
+  bootplane migrate cloud-init   list (--dry-run) or move cloud-init drives off buses their OS does not prefer
   bootplane version              print the version
   bootplane help [command]       show help
 
@@ -60,6 +62,9 @@ async function main(argv: string[]): Promise<number> {
     case 'get':
       if (rest.includes('--help') || rest.includes('-h')) return void process.stdout.write(GET_USAGE), 0;
       return get(rest);
+    case 'migrate':
+      if (rest.includes('--help') || rest.includes('-h')) return void process.stdout.write(MIGRATE_USAGE), 0;
+      return migrate(rest);
     case 'describe':
       if (rest.includes('--help') || rest.includes('-h')) return void process.stdout.write(DESCRIBE_USAGE), 0;
       return describe(rest);

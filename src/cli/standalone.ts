@@ -16,7 +16,7 @@ finalizers and Events are kept in DIR/.status/. Inspect with 'bootplane get --di
 'bootplane describe <kind>/<name> --dir DIR'.
 
 Takes the controller's flags where they apply (see 'bootplane help controller'): --boot-*,
---tftp-*, --concurrency, --log-level, --metrics-addr and --health-addr (both loopback by
+--tftp-*, --concurrency, --log-level, --metrics-addr, --health-addr and --console-addr (all loopback by
 default here). Boot assets are cached in DIR/.cache/assets unless --boot-asset-cache-dir is set.
 
   --local-hypervisor auto|libvirt|simulator
@@ -36,6 +36,7 @@ export async function standalone(args: string[]): Promise<number> {
   const { config, extra } = readConfigFlags(args, ['dir', 'local-hypervisor'], {
     metricsAddr: '127.0.0.1:8080',
     healthAddr: '127.0.0.1:8081',
+    consoleAddr: '127.0.0.1:8083',
     bootAssetCacheDir: join(dir, '.cache', 'assets'),
     leaderElect: 'false',
   });
@@ -48,6 +49,8 @@ export async function standalone(args: string[]): Promise<number> {
   const local = choice ? await prepareLocalHypervisor(choice, log) : undefined;
   if (local) writeFileSync(join(dir, 'local-hypervisor.yaml'), local.manifests);
   const running = await runStandalone(dir, config, log);
+  // The sign-in URL goes to the terminal, not the log: it carries the console's token.
+  if (running.console) process.stderr.write(`bootplane console: ${running.console.url}/?token=${running.console.token}\n`);
   if (local) void announce(running.store, dir, config.bootAdvertiseUrl ?? `http://${config.bootAddr.startsWith(':') ? '127.0.0.1' : config.bootAddr}`, local.description);
   await runUntilSignal(log, config.shutdownGraceSeconds, async () => {
     await running.stop();

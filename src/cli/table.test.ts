@@ -30,4 +30,17 @@ describe('printer columns', () => {
     ]);
     expect(age('2026-01-01T00:00:30Z', now)).toBe('59m');
   });
+
+  it('list diskless sessions with phase, machine, image, connections and age', () => {
+    const now = Date.parse('2026-01-01T01:00:00Z');
+    const text = renderTable(kindInfo('DisklessSession'), [{
+      metadata: { name: 'lab-1', namespace: 'lab', creationTimestamp: '2026-01-01T00:50:00Z' },
+      spec: { mode: 'ephemeral' },
+      status: { phase: 'Active', mac: '52:54:00:12:34:56', image: '/srv/golden.img', connectionCount: 1, conditions: [{ type: 'Ready', status: 'True' }] },
+    }], { now });
+    expect(text.split('\n')).toEqual([
+      'NAMESPACE   NAME    MAC                 MODE        PHASE    IMAGE             CONNS   READY   AGE',
+      'lab         lab-1   52:54:00:12:34:56   ephemeral   Active   /srv/golden.img   1       True    10m',
+    ]);
+  });
 });

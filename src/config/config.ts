@@ -37,6 +37,18 @@ export const ControllerConfig = z.object({
   bootStatusFlushMs: z.number().int().min(0).default(1000),
   tftpAddr: address.optional(),
   tftpDir: z.string().default('/usr/lib/ipxe'),
+  // Diskless sessions (src/targets): whether this process is the iSCSI target host.
+  // off: sessions wait with NoTargetHost; supervise: run tgtd here; external: tgtd runs already.
+  disklessTarget: z.enum(['off', 'supervise', 'external']).default('off'),
+  disklessPortalAddr: address.default('0.0.0.0:3260'),
+  // tgtd refuses control ports above 32767 ("-C argument value out of range").
+  disklessControlPort: z.number().int().min(0).max(32767).default(0),
+  disklessDataDir: z.string().default('/var/lib/bootplane/diskless'),
+  disklessStopGraceSeconds: z.number().int().min(0).default(300),
+  // Web console (src/console): its own port; 0 turns it off.
+  consoleAddr: address.default(':8083'),
+  /** Standalone only: the sign-in token (random when unset). Prefer the environment variable. */
+  consoleToken: z.string().min(16, 'the console token needs at least 16 characters').optional(),
 });
 export type ControllerConfig = z.infer<typeof ControllerConfig>;
 

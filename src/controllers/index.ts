@@ -3,11 +3,13 @@
 // Controllers are rebuilt for every leadership term, because a queue that was shut down stays down.
 import type { Logger } from 'pino';
 import type { ControllerConfig } from '../config/config.js';
-import { addBootIndexes } from '../boot/indexes.js';
+import { addBootIndexes, addSessionIndexes } from '../boot/indexes.js';
 import type { DriverPool } from '../hypervisors/pool.js';
 import { Controller } from '../kube/controller.js';
 import type { ObjectSource } from '../kube/source.js';
+import { countDisklessPhasesFrom } from '../observability/metrics.js';
 import type { ResourceStore } from '../store/store.js';
+import type { TargetHost } from '../targets/host.js';
 import { BootProfileReconciler } from './bootprofile/reconciler.js';
 import { HypervisorReconciler, HYPERVISOR_INDEX } from './hypervisor/reconciler.js';
 import { hypervisorOfVm, watchHypervisors } from './hypervisor/watches.js';
@@ -17,6 +19,8 @@ import { VirtualMachineReconciler } from './virtualmachine/reconciler.js';
 import { VM_INDEX, vmOfAttachment, watchVirtualMachines } from './virtualmachine/watches.js';
 import { NodeBootAssignmentReconciler } from './nodebootassignment/reconciler.js';
 import { watchBootObjects } from './nodebootassignment/watches.js';
+import { DisklessSessionReconciler } from './disklesssession/reconciler.js';
+import { watchDisklessSessions } from './disklesssession/watches.js';
 
 export interface ControllerDeps {
   sources: ReadonlyMap<string, ObjectSource>;
@@ -25,6 +29,11 @@ export interface ControllerDeps {
   /** concurrency per controller, the shutdown grace, and the boot server's public URL (script hashes in status). */
   config: Pick<ControllerConfig, 'concurrency' | 'shutdownGraceSeconds' | 'bootAdvertiseUrl'>;
   log: Logger;
+  /**
+   * This process as an iSCSI target host (--diskless-target), or undefined. Its tgtd runs while
+   * this replica leads, like the controllers: one replica publishes the targets.
+   */
+  targetHost?: TargetHost;
 }
 
 export interface BootplaneControllers {
@@ -44,6 +53,10 @@ export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
   source('VirtualMachine').cache.addIndex(HYPERVISOR_INDEX, hypervisorOfVm);
   source('IsoAttachment').cache.addIndex(VM_INDEX, vmOfAttachment);
   addBootIndexes(source('NodeBootAssignment').cache, source('BootProfile').cache);
+  addSessionIndexes(source('DisklessSession').cache);
+  countDisklessPhasesFrom(function* phases() {
+    for (const s of source('DisklessSession').cache.list()) yield (s.status as { phase?: string } | undefined)?.phase ?? 'Pending';
+  });
 
   let controllers: Controller[] = [];
   const enqueueTo = (name: string) => (key: string) => controllers.find((c) => c.name === name)?.enqueue(key);
@@ -58,19 +71,23 @@ export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
       make('bootprofile', new BootProfileReconciler(deps.store, bootUrl)),
       make('virtualmachine', new VirtualMachineReconciler(deps.store, deps.drivers, enqueueTo('virtualmachine'))),
       make('isoattachment', new IsoAttachmentReconciler(deps.store, deps.drivers, enqueueTo('isoattachment'), enqueueTo('virtualmachine'))),
+      make('disklesssession', new DisklessSessionReconciler(deps.store, deps.targetHost)),
     ];
   };
   // Which kind each controller reconciles, for the initial enqueue of a new term.
-  const primaryKind: Record<string, string> = { hypervisor: 'Hypervisor', nodebootassignment: 'NodeBootAssignment', bootprofile: 'BootProfile', virtualmachine: 'VirtualMachine', isoattachment: 'IsoAttachment' };
+  const primaryKind: Record<string, string> = { hypervisor: 'Hypervisor', nodebootassignment: 'NodeBootAssignment', bootprofile: 'BootProfile', virtualmachine: 'VirtualMachine', isoattachment: 'IsoAttachment', disklesssession: 'DisklessSession' };
 
   watchHypervisors(enqueueTo('hypervisor'), source('Hypervisor'), source('VirtualMachine'));
   watchVirtualMachines(enqueueTo('virtualmachine'), deps.store, source('VirtualMachine'), source('IsoAttachment'), source('Hypervisor'), source('NodeBootAssignment'));
   watchIsoAttachments(enqueueTo('isoattachment'), deps.store, source('IsoAttachment'), source('VirtualMachine'));
   watchBootObjects(enqueueTo('nodebootassignment'), enqueueTo('bootprofile'), source('NodeBootAssignment'), source('BootProfile'), source('VirtualMachine'));
+  watchDisklessSessions(enqueueTo('disklesssession'), source('DisklessSession'), source('NodeBootAssignment'), deps.targetHost);
 
   return {
     get running() { return controllers.length > 0; },
     start() {
+      // Sessions wait (TargetDaemonStarting) until tgtd is up; its start enqueues them all.
+      deps.targetHost?.start().catch((err: unknown) => deps.log.error({ err: err instanceof Error ? err.message : String(err) }, 'the diskless target host did not start'));
       controllers = build();
       for (const c of controllers) {
         c.start();
@@ -81,6 +98,7 @@ export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
       const stopping = controllers;
       controllers = [];
       await Promise.all(stopping.map((c) => c.stop(deps.config.shutdownGraceSeconds * 1000)));
+      await deps.targetHost?.stop();
     },
   };
 }

@@ -1,9 +1,11 @@
 // The one interface controllers use to talk to a hypervisor. Each driver (Proxmox over its HTTP
 // API, libvirt over its RPC protocol) implements it; controllers never import a driver directly.
 import type { Hypervisor } from '../api/v1alpha1/hypervisor.js';
+import type { OsFamily, VirtualMachineSpec } from '../api/v1alpha1/virtual-machine.js';
 import type { CloudInitContent } from '../planning/cloud-init.js';
 import type { ObservedVm, Plan } from '../planning/model.js';
 import type { SecretData } from '../store/store.js';
+import type { GuestAgent } from './guest-agent.js';
 
 export interface HypervisorInventory {
   version: string;
@@ -68,6 +70,24 @@ export interface IsoDownloadRequest {
   node?: string;
 }
 
+/** A VM bootplane makes: from spec.hardware (create) or from a template (clone). */
+export interface VmCreateRequest {
+  source: 'create' | 'clone';
+  /** VM name on the hypervisor (Proxmox name; libvirt uses ref.domainName). */
+  name: string;
+  /** Marker written into the VM (Proxmox description, libvirt <description>) so later passes know bootplane made it. */
+  owner: string;
+  hardware?: NonNullable<VirtualMachineSpec['hardware']>;
+  cloneFrom?: NonNullable<VirtualMachineSpec['cloneFrom']>;
+  osFamily?: OsFamily;
+  /**
+   * True when an earlier pass recorded this create in status before it began and did not see it
+   * end: volumes with bootplane's names for this VM are then its own leftovers and are reused,
+   * never created twice. False: such a volume belongs to someone else and the create is refused.
+   */
+  resume: boolean;
+}
+
 export interface HypervisorDriver {
   /** Connects (or reuses a connection) and reads version, nodes, storages and ISO volumes. */
   inventory(signal: AbortSignal): Promise<HypervisorInventory>;
@@ -98,6 +118,30 @@ export interface HypervisorDriver {
    * it only when the content hash changes. Errors and outcomes never contain the content.
    */
   writeCloudInit?(ref: VmRef, observed: ObservedVm, content: CloudInitContent, signal: AbortSignal): Promise<CloudInitWriteOutcome>;
+  /**
+   * Creates the VM ref names, which must not exist (VmExists otherwise). Returns the task to poll
+   * when the hypervisor creates it in the background (Proxmox qmcreate/qmclone).
+   */
+  createVm?(ref: VmRef, request: VmCreateRequest, signal: AbortSignal): Promise<{ task?: string }>;
+  /** Progress of a running task in percent, when the hypervisor tells (Proxmox download-url). */
+  taskProgress?(task: string, signal: AbortSignal): Promise<number | undefined>;
+  /** The VM's QEMU guest agent (calls fail with GuestAgentError when it is not there). */
+  guestAgent?(ref: VmRef): GuestAgent;
+  /** Names of the VM's snapshots (not PVE's "current" pseudo-entry). */
+  listSnapshots?(ref: VmRef, signal: AbortSignal): Promise<string[]>;
+  /**
+   * Takes a snapshot named `name` (disks, and memory on a running VM where the hypervisor saves
+   * it). Proxmox returns the task to poll; libvirt completes in the call. An existing snapshot
+   * with that name is refused by the hypervisor: call listSnapshots first.
+   */
+  createSnapshot?(ref: VmRef, name: string, description: string, signal: AbortSignal): Promise<{ task?: string }>;
+  /**
+   * Removes a VM from the hypervisor, with the disks it owns (Proxmox: its vm-<id>-* volumes;
+   * libvirt: the volumes named after the domain; keptVolumes names what a disk pointed at and
+   * stays). Proxmox refuses a running VM (code VmRunning): stop it first. Only called when a
+   * spec declares it (spec.teardown.action: Delete).
+   */
+  deleteVm?(ref: VmRef, signal: AbortSignal): Promise<{ task?: string; keptVolumes?: string[] }>;
   close(): Promise<void>;
 }
 

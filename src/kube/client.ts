@@ -33,11 +33,13 @@ export class KubeClient {
   private headers: Record<string, string> = {};
   private headersLoadedAt = 0;
   private readonly server: URL;
+  private personDispatcher: Dispatcher | undefined;
 
   private constructor(
     private readonly connection: ClusterConnection,
     private readonly dispatcher: Dispatcher,
     private readonly impersonate: string | undefined,
+    private readonly tls: Record<string, unknown> = {},
   ) {
     this.server = connection.server;
   }
@@ -50,7 +52,7 @@ export class KubeClient {
       pipelining: 1,
       connect: { ...connection.tls },
     });
-    const client = new KubeClient(connection, dispatcher, options.impersonate);
+    const client = new KubeClient(connection, dispatcher, options.impersonate, { ...connection.tls });
     await client.refreshCredentials();
     return client;
   }
@@ -124,7 +126,43 @@ export class KubeClient {
     }
   }
 
+  /**
+   * A request made as a person, with their bearer token, over a connection that trusts the same
+   * server but presents no client certificate of ours: the API server authenticates the person
+   * alone, and their RBAC decides (the web console's reads and writes).
+   */
+  async requestAs<T = unknown>(token: string, path: string, options: RequestOptions = {}): Promise<T> {
+    this.personDispatcher ??= new Agent({
+      connections: 8,
+      keepAliveTimeout: 30_000,
+      connect: {
+        ca: this.tls.ca as string | undefined,
+        rejectUnauthorized: this.tls.rejectUnauthorized as boolean | undefined,
+        servername: this.tls.servername as string | undefined,
+      },
+    });
+    const url = this.url(path, options.query);
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] = options.contentType ?? 'application/json';
+    }
+    const res = await this.personDispatcher.request({
+      origin: url.origin,
+      path: url.pathname + url.search,
+      method: options.method ?? 'GET',
+      headers,
+      body,
+      signal: options.signal ?? AbortSignal.timeout(options.timeoutMs ?? 30_000),
+    });
+    const text = await res.body.text();
+    if (res.statusCode >= 400) throw apiError(res.statusCode, text, `${options.method ?? 'GET'} ${url.pathname}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
   async close(): Promise<void> {
+    await this.personDispatcher?.close();
     await this.dispatcher.close();
   }
 }

@@ -1,6 +1,7 @@
 // One prom-client registry for the process. Names follow controller-runtime's, so existing
 // dashboards and alerts work unchanged; bootplane's own are bootplane_<subsystem>_<name>_<unit>.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CellHistogram } from './metric-cells.js';
 
 export const registry = new Registry();
 let defaultsCollected = false;
@@ -53,7 +54,8 @@ export const eventMetrics = {
 
 export const bootMetrics = {
   requests: new Counter({ name: 'bootplane_boot_requests_total', help: 'Boot server requests by route and HTTP status code.', labelNames: ['route', 'code'], registers: [registry] }),
-  duration: new Histogram({ name: 'bootplane_boot_request_duration_seconds', help: 'Boot server request latency by route.', labelNames: ['route'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5], registers: [registry] }),
+  // Observed once per request through HistogramCells (see metric-cells.ts).
+  duration: new CellHistogram({ name: 'bootplane_boot_request_duration_seconds', help: 'Boot server request latency by route.', labelNames: ['route'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5], registers: [registry] }),
   scripts: new Counter({ name: 'bootplane_boot_scripts_total', help: 'Machine scripts served, by answer (profile, localBoot, fallback).', labelNames: ['answer'], registers: [registry] }),
   renderFailures: new Counter({ name: 'bootplane_boot_render_failures_total', help: 'Machine scripts that could not be rendered (a parameter was refused or missing).', registers: [registry] }),
   rejected: new Counter({ name: 'bootplane_boot_rejected_total', help: 'Requests refused by a guard rail, by reason.', labelNames: ['reason'], registers: [registry] }),
@@ -62,4 +64,30 @@ export const bootMetrics = {
   assetBytes: new Counter({ name: 'bootplane_boot_asset_bytes_total', help: 'Asset bytes sent to machines.', registers: [registry] }),
   assetCacheBytes: new Gauge({ name: 'bootplane_boot_asset_cache_bytes', help: 'Bytes held by the asset cache.', registers: [registry] }),
   tftpTransfers: new Counter({ name: 'bootplane_boot_tftp_transfers_total', help: 'TFTP read requests by result.', labelNames: ['result'], registers: [registry] }),
+};
+
+export const guestAgentMetrics = {
+  writes: new Counter({ name: 'bootplane_guest_agent_writes_total', help: 'Changes made inside guests through the QEMU guest agent: files written and programs run that change the guest.', labelNames: ['operation'], registers: [registry] }),
+};
+
+/** Where the session gauge reads phases from at scrape time (the session cache), once wired. */
+let disklessPhases: (() => Iterable<string>) | undefined;
+export function countDisklessPhasesFrom(source: () => Iterable<string>): void {
+  disklessPhases = source;
+}
+
+export const disklessMetrics = {
+  sessions: new Gauge({
+    name: 'bootplane_diskless_sessions', help: 'DisklessSessions by phase now (Active: the machines booting from a session disk).', labelNames: ['phase'], registers: [registry],
+    collect() {
+      if (!disklessPhases) return;
+      this.reset();
+      for (const phase of disklessPhases()) this.inc({ phase });
+    },
+  }),
+  started: new Counter({ name: 'bootplane_diskless_sessions_started_total', help: 'Sessions that became Active.', registers: [registry] }),
+  stopped: new Counter({ name: 'bootplane_diskless_sessions_stopped_total', help: 'Sessions that ended and were cleaned up.', registers: [registry] }),
+  failed: new Counter({ name: 'bootplane_diskless_sessions_failed_total', help: 'Sessions that failed.', registers: [registry] }),
+  bytesCopied: new Counter({ name: 'bootplane_diskless_bytes_copied_total', help: 'Bytes of golden images copied into session disks (reflinks count their full size).', registers: [registry] }),
+  tgtdStarts: new Counter({ name: 'bootplane_diskless_tgtd_starts_total', help: 'Times the supervised tgtd came up (more than one: it was restarted and its table rebuilt).', registers: [registry] }),
 };

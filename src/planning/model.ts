@@ -45,6 +45,10 @@ export interface ObservedVm {
   /** Config keys the hypervisor holds as pending until the next restart. */
   pending?: string[];
   uuid?: string;
+  /** The owner marker bootplane wrote when it created the VM (see hypervisors/owner.ts); absent on VMs it did not create. */
+  createdBy?: string;
+  /** A hypervisor lock held on the VM (Proxmox `lock: create`, `clone`, ...). */
+  lock?: string;
 }
 
 export type IsoPurpose = 'installer' | 'drivers' | 'answer' | 'rescue';

@@ -124,6 +124,19 @@ describe('DirStore', () => {
     expect((await store.getSecret('lab', 'tok', () => changes++))?.data).toEqual({ tokenSecret: 'two' });
   });
 
+  it('tells ConfigMap readers when the ConfigMap changes', async () => {
+    const configMap = (v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: motd, namespace: lab}\ndata: {motd: ${v}}\n`;
+    const dir = site({ 'c.yaml': configMap('one') });
+    const store = open(dir);
+    let configMapChanges = 0;
+    expect((await store.getConfigMap('lab', 'motd', () => configMapChanges++))?.data).toEqual({ motd: 'one' });
+    writeFileSync(join(dir, 'c.yaml'), configMap('two'));
+    store.rescan();
+    expect(configMapChanges).toBe(1);
+    expect((await store.getConfigMap('lab', 'motd'))?.data).toEqual({ motd: 'two' });
+    expect(await store.getConfigMap('lab', 'absent')).toBeUndefined();
+  });
+
   it('keeps recent Events per object, folding repeats', () => {
     const dir = site({ 'hv.yaml': hv('a') });
     const store = open(dir);

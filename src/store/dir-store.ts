@@ -17,7 +17,7 @@ import type { ObjectSource } from '../kube/source.js';
 import { FINALIZER } from '../kube/finalizers.js';
 import { metaTime } from '../kube/time.js';
 import { loadManifests, objectId, STATUS_DIR, type ManifestProblem } from './manifests.js';
-import type { ResourceStore, SecretData } from './store.js';
+import type { ConfigMapData, ResourceStore, SecretData } from './store.js';
 
 /** What a cluster would store beside the spec, kept in .status/<kind>/<namespace|_cluster>/<name>.status. */
 export interface ObjectRecord {
@@ -243,6 +243,7 @@ export class DirStore implements ResourceStore {
     source.cache.upsert(next);
     source.emit(current ? 'update' : 'add', next, current);
     if (kind === 'Secret') this.notifySecret(key);
+    if (kind === 'ConfigMap') this.notifySecret(`ConfigMap/${key}`);
   }
 
   private manifestGone(kind: string, obj: KubeObject): void {
@@ -263,6 +264,7 @@ export class DirStore implements ResourceStore {
     source.cache.remove(key);
     source.emit('delete', obj);
     if (kind === 'Secret') this.notifySecret(key);
+    if (kind === 'ConfigMap') this.notifySecret(`ConfigMap/${key}`);
   }
 
   private toObject(record: ObjectRecord): KubeObject {
@@ -296,6 +298,11 @@ export class DirStore implements ResourceStore {
   private writeRecord(kind: string, record: ObjectRecord): void {
     if (this.readOnly) return;
     writeFileAtomic(recordPath(this.dir, kind, record.manifest), stringify(record, { lineWidth: 0 }));
+  }
+
+  /** The manifest file an object was read from (the web console and bootplane migrate edit it there). */
+  manifestFile(kind: string, obj: { metadata: { name: string; namespace?: string } }): string | undefined {
+    return this.fileOf.get(objectId(kind, obj as KubeObject));
   }
 
   // ResourceStore
@@ -373,6 +380,20 @@ export class DirStore implements ResourceStore {
     return { namespace, name, resourceVersion: secret.metadata.resourceVersion, data };
   }
 
+  async getConfigMap(namespace: string, name: string, onChange?: () => void): Promise<ConfigMapData | undefined> {
+    const key = `${namespace}/${name}`;
+    let listeners = this.secretListeners.get(`ConfigMap/${key}`);
+    if (!listeners) this.secretListeners.set(`ConfigMap/${key}`, (listeners = new Set()));
+    if (onChange) listeners.add(onChange);
+    const configMap = this.get<KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> }>('ConfigMap', key);
+    if (!configMap) return undefined;
+    const data: Record<string, string> = {};
+    for (const [k, v] of Object.entries(configMap.data ?? {})) data[k] = String(v);
+    for (const [k, v] of Object.entries(configMap.binaryData ?? {})) data[k] = Buffer.from(String(v), 'base64').toString('utf8');
+    return { namespace, name, resourceVersion: configMap.metadata.resourceVersion, data };
+  }
+
+  /** Listeners of a Secret are keyed namespace/name, of a ConfigMap ConfigMap/namespace/name. */
   private notifySecret(key: string): void {
     for (const listener of this.secretListeners.get(key) ?? []) listener();
   }

@@ -7,18 +7,23 @@ import type { EventRecorder, EventType } from '../kube/events.js';
 import { addFinalizer, removeFinalizer } from '../kube/finalizers.js';
 import { Informer } from '../kube/informer.js';
 import type { KubeObject } from '../kube/object.js';
-import { bootplaneResource, SECRETS } from '../kube/resources.js';
+import { bootplaneResource, CONFIGMAPS, SECRETS, type ResourceType } from '../kube/resources.js';
 import type { StatusWriter } from '../kube/status-writer.js';
-import type { ResourceStore, SecretData } from './store.js';
+import type { ConfigMapData, ResourceStore, SecretData } from './store.js';
 
 interface SecretObject extends KubeObject {
   data?: Record<string, string>;
 }
 
+interface ConfigMapObject extends KubeObject {
+  data?: Record<string, string>;
+  binaryData?: Record<string, string>;
+}
+
 const SECRET_READ_TIMEOUT_MS = 10_000;
 
 export class KubeStore implements ResourceStore {
-  private readonly secretWatches = new Map<string, { informer: Informer<SecretObject>; listeners: Set<() => void> }>();
+  private readonly singleObjectWatches = new Map<string, { informer: Informer<SecretObject>; listeners: Set<() => void> }>();
 
   constructor(
     private readonly client: KubeClient,
@@ -59,10 +64,28 @@ export class KubeStore implements ResourceStore {
   }
 
   async getSecret(namespace: string, name: string, onChange?: () => void): Promise<SecretData | undefined> {
+    const secret = await this.watchOne(SECRETS, namespace, name, onChange);
+    if (!secret) return undefined;
+    const data: Record<string, string> = {};
+    for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(v, 'base64').toString('utf8');
+    return { namespace, name, resourceVersion: secret.metadata.resourceVersion, data };
+  }
+
+  async getConfigMap(namespace: string, name: string, onChange?: () => void): Promise<ConfigMapData | undefined> {
+    const configMap = await this.watchOne(CONFIGMAPS, namespace, name, onChange) as ConfigMapObject | undefined;
+    if (!configMap) return undefined;
+    const data: Record<string, string> = { ...(configMap.data ?? {}) };
+    for (const [k, v] of Object.entries(configMap.binaryData ?? {})) data[k] = Buffer.from(v, 'base64').toString('utf8');
+    return { namespace, name, resourceVersion: configMap.metadata.resourceVersion, data };
+  }
+
+  /** One single-object watch per referenced Secret or ConfigMap, shared by everyone who reads it. */
+  private async watchOne(resource: ResourceType, namespace: string, name: string, onChange: (() => void) | undefined): Promise<SecretObject | undefined> {
     const key = `${namespace}/${name}`;
-    let watch = this.secretWatches.get(key);
+    const watchKey = `${resource.plural}/${key}`;
+    let watch = this.singleObjectWatches.get(watchKey);
     if (!watch) {
-      const informer = new Informer<SecretObject>(this.client, SECRETS, {
+      const informer = new Informer<SecretObject>(this.client, resource, {
         namespace,
         fieldSelector: `metadata.name=${name}`,
         resyncMs: 0,
@@ -74,16 +97,12 @@ export class KubeStore implements ResourceStore {
         for (const listener of listeners) listener();
       });
       watch = { informer, listeners };
-      this.secretWatches.set(key, watch);
+      this.singleObjectWatches.set(watchKey, watch);
       informer.start();
     }
     if (onChange) watch.listeners.add(onChange);
     await watch.informer.waitForSync(SECRET_READ_TIMEOUT_MS);
-    const secret = watch.informer.cache.get(key);
-    if (!secret) return undefined;
-    const data: Record<string, string> = {};
-    for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(v, 'base64').toString('utf8');
-    return { namespace, name, resourceVersion: secret.metadata.resourceVersion, data };
+    return watch.informer.cache.get(key);
   }
 
   recordEvent(obj: KubeObject, type: EventType, reason: string, action: string, note: string): void {
@@ -91,6 +110,6 @@ export class KubeStore implements ResourceStore {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.secretWatches.values()].map((w) => w.informer.stop()));
+    await Promise.all([...this.singleObjectWatches.values()].map((w) => w.informer.stop()));
   }
 }

@@ -37,5 +37,5 @@ describe('manifest loader under hostile input', () => {
         rmSync(dir, { recursive: true, force: true });
       }
     }), { numRuns: 300, seed: FUZZ_SEED });
-  });
+  }, 60_000); // hundreds of generated cases: seconds on a loaded machine
 });

@@ -4,7 +4,7 @@
 import { Cache, type IndexFunction } from '../kube/cache.js';
 import type { EventType } from '../kube/events.js';
 import { keyOf, type KubeObject } from '../kube/object.js';
-import type { ResourceStore, SecretData } from './store.js';
+import type { ConfigMapData, ResourceStore, SecretData } from './store.js';
 
 export class MemoryStore implements ResourceStore {
   private readonly caches = new Map<string, Cache<KubeObject>>();
@@ -65,6 +65,13 @@ export class MemoryStore implements ResourceStore {
   async addFinalizer(): Promise<void> {}
 
   async removeFinalizer(): Promise<void> {}
+
+  readonly configMaps = new Map<string, Record<string, string>>();
+
+  async getConfigMap(namespace: string, name: string): Promise<ConfigMapData | undefined> {
+    const data = this.configMaps.get(`${namespace}/${name}`);
+    return data ? { namespace, name, data } : undefined;
+  }
 
   async getSecret(namespace: string, name: string): Promise<SecretData | undefined> {
     const data = this.secrets.get(`${namespace}/${name}`);

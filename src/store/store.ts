@@ -12,6 +12,13 @@ export interface SecretData {
   data: Record<string, string>;
 }
 
+export interface ConfigMapData {
+  namespace: string;
+  name: string;
+  resourceVersion?: string;
+  data: Record<string, string>;
+}
+
 export interface ResourceStore {
   /** An object from the cache, or undefined. Do not mutate it. */
   get<T extends KubeObject>(kind: string, key: string): T | undefined;
@@ -31,5 +38,7 @@ export interface ResourceStore {
    * identity: pass the same function on every call (one per dependant), never a fresh closure.
    */
   getSecret(namespace: string, name: string, onChange?: () => void): Promise<SecretData | undefined>;
+  /** Reads a ConfigMap and keeps watching it, as getSecret does (data and binaryData as text). */
+  getConfigMap?(namespace: string, name: string, onChange?: () => void): Promise<ConfigMapData | undefined>;
   recordEvent(obj: KubeObject, type: EventType, reason: string, action: string, note: string): void;
 }

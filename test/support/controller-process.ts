@@ -18,7 +18,7 @@ export class ControllerProcess {
 
   constructor(readonly identity: string, flags: Record<string, string>, kubeconfig = KUBECONFIG, command = 'controller') {
     const args = ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), command, '--identity', identity];
-    for (const [k, v] of Object.entries({ 'metrics-addr': '127.0.0.1:0', 'health-addr': '127.0.0.1:0', 'boot-addr': '127.0.0.1:0', 'log-level': 'debug', ...flags })) args.push(`--${k}`, v);
+    for (const [k, v] of Object.entries({ 'metrics-addr': '127.0.0.1:0', 'health-addr': '127.0.0.1:0', 'boot-addr': '127.0.0.1:0', 'console-addr': '127.0.0.1:0', 'log-level': 'debug', ...flags })) args.push(`--${k}`, v);
     this.child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
     let buffered = '';
     this.child.stdout!.on('data', (chunk: Buffer) => {

@@ -19,8 +19,8 @@ export interface ProxmoxSite {
   hv: string;
 }
 
-/** Starts the simulator (seeded by `seed` before it listens), the Hypervisor and the controller. */
-export async function startProxmoxSite(prefix: string, seed: (sim: PveSimulator) => void = () => undefined): Promise<ProxmoxSite> {
+/** Starts the simulator (seeded by `seed` before it listens), the Hypervisor and the controller (`config` overrides its settings, e.g. bootAddr). */
+export async function startProxmoxSite(prefix: string, seed: (sim: PveSimulator) => void = () => undefined, config: Record<string, unknown> = {}): Promise<ProxmoxSite> {
   const sim = new PveSimulator({ nodes: ['pve1'] });
   sim.auth.addToken(TOKEN_ID, TOKEN_SECRET);
   seed(sim);
@@ -38,7 +38,7 @@ spec:
   tls: {caSecretKey: ca.crt}
   requestTimeoutSeconds: 5
 `);
-  const controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0' }), silentLogger());
+  const controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0', consoleAddr: ':0', ...config }), silentLogger());
   return { sim, controller, ns, hv };
 }
 

@@ -71,6 +71,7 @@ export const DisklessSessionStatus = z
       .max(16)
       .optional()
       .describe('Connected initiators.'),
+    connectionCount: z.number().int().min(0).optional().describe('How many initiators are connected now, for the printer column.'),
     copy: z
       .object({
         method: z.enum(['reflink', 'sparse']).describe('How the session copy was made.'),
@@ -81,6 +82,9 @@ export const DisklessSessionStatus = z
       .describe('Progress of the session copy.'),
     startedAt: timestamp('When the session became Active.').optional(),
     expiresAt: timestamp('When maxDurationSeconds ends the session.').optional(),
+    image: z.string().max(1024).optional().describe('The golden image the session boots (its path, or its URL without query), for the printer column.'),
+    copyPath: z.string().max(1024).optional().describe('The session\'s own copy on the target host.'),
+    stoppingSince: timestamp('When the session began stopping; connected machines get a bounded time to disconnect.').optional(),
   })
   .describe('Observed state of the session.');
 

@@ -33,6 +33,8 @@ export const LibvirtConnection = z
       .describe('Storage pool holding installer ISOs; defaults to storagePool.'),
     maxInFlightCalls: z.number().int().min(1).max(64).default(5)
       .describe('Upper bound on RPC calls in flight on one connection (libvirtd allows 5 per client by default).'),
+    domainType: z.enum(['auto', 'kvm', 'qemu']).default('auto')
+      .describe('Domain type of VMs bootplane creates: kvm, qemu (TCG emulation), or auto (kvm when the host\'s capabilities offer it).'),
   })
   .describe('How to reach a libvirt daemon.');
 export type LibvirtConnection = z.infer<typeof LibvirtConnection>;

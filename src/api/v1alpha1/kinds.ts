@@ -104,6 +104,8 @@ export const KINDS = [
       { name: 'Mode', type: 'string', jsonPath: '.spec.mode', description: 'ephemeral or persistent.' },
       { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Session phase.' },
       { name: 'Target', type: 'string', jsonPath: '.status.targetIQN', description: 'Target IQN.', priority: 1 },
+      { name: 'Image', type: 'string', jsonPath: '.status.image', description: 'Golden image.' },
+      { name: 'Conns', type: 'integer', jsonPath: '.status.connectionCount', description: 'Connected initiators.' },
       ready, age,
     ],
   },

@@ -43,10 +43,11 @@ export const NodeBootAssignmentStatus = z
         scriptHash: z.string().max(64).describe('SHA-256 of the script served.'),
         firmware: z.string().max(16).optional().describe('Firmware the machine reported (pcbios, efi).'),
         arch: z.string().max(16).optional().describe('Architecture the machine reported.'),
+        answer: z.enum(['profile', 'localBoot']).optional().describe('What the machine was sent: the profile\'s script, or local boot (a boot-once assignment whose one boot is used). A local-boot answer after an install ends a network install (VirtualMachine spec.install.detectCompletion diskBoot).'),
       })
       .optional()
       .describe('The last boot seen.'),
-    bootCount: z.number().int().min(0).optional().describe('Scripts served to this machine.'),
+    bootCount: z.number().int().min(0).optional().describe('Profile scripts served to this machine (local-boot answers are not counted).'),
     bootOnceConsumedEpoch: z.number().int().min(0).optional().describe('bootOnceEpoch whose one boot has been used; equal to spec.bootOnceEpoch means local boot.'),
     profileScriptHash: z.string().max(64).optional().describe('Hash of the script the machine would get now.'),
   })

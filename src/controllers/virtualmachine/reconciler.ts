@@ -4,7 +4,8 @@
 // connection -> read the VM -> finish an interrupted change -> plan the media (ISOs, cloud-init,
 // boot order) -> safe mode or apply (recorded in status.operation first; digest conflict
 // re-plans; failure rolls back what took effect) -> cloud-init content (written only when its
-// hash changes) -> pending changes -> power -> status once.
+// hash changes) -> pending changes -> power -> in-guest steps through the guest agent
+// (guest-phase.ts) -> status once.
 import { randomUUID } from 'node:crypto';
 import type { Condition } from '../../api/v1alpha1/common.js';
 import type { IsoAttachment } from '../../api/v1alpha1/iso-attachment.js';
@@ -24,10 +25,17 @@ import { describeStep, rollbackSteps } from '../../planning/steps.js';
 import type { ResourceStore } from '../../store/store.js';
 import { connectToHypervisor, SecretListeners } from '../hypervisor/connection.js';
 import { FORCE_DELETE_ANNOTATION } from '../hypervisor/status.js';
-import { desiredMedia, installStatus, networkBootActive, observedStatus, readyCondition, relocationNeedingPowerOff, restartRequiredCondition, stepsInEffect } from './status.js';
+import { AfterInstall } from './after-install.js';
+import { decideInstall, installSignals, localBootAfterInstall } from './install.js';
+import { Teardown } from './teardown.js';
+import { desiredMedia, networkBootActive, observedStatus, readyCondition, relocationNeedingPowerOff, restartRequiredCondition, stepsInEffect } from './status.js';
 import { ASSIGNMENT_VM_INDEX } from '../../boot/indexes.js';
 import type { NodeBootAssignment } from '../../api/v1alpha1/node-boot-assignment.js';
 import { VM_INDEX } from './watches.js';
+import { ensureVmCreated } from './create.js';
+import { reconcileDisks } from './disks.js';
+import { bootMediaCondition } from './boot-media.js';
+import { guestPhaseWanted, runGuestPhase } from './guest-phase.js';
 import { isPowerOperation, pollPowerOperation, POWER_POLL_MS, powerIntent, withTask, type PowerAction } from './power-operation.js';
 
 const RETRY_MS = 30_000;
@@ -43,9 +51,14 @@ export class VirtualMachineReconciler implements Reconciler {
     private readonly store: ResourceStore,
     private readonly drivers: DriverPool,
     private readonly enqueue: (key: string) => void,
-  ) {}
+  ) {
+    this.afterInstall = new AfterInstall(store);
+    this.teardown = new Teardown(store);
+  }
 
   private readonly secretListeners = new SecretListeners((key) => this.enqueue(key));
+  private readonly afterInstall: AfterInstall;
+  private readonly teardown: Teardown;
 
   async reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const vm = this.store.get<VirtualMachine>('VirtualMachine', `${key.namespace}/${key.name}`);
@@ -95,39 +108,55 @@ export class VirtualMachineReconciler implements Reconciler {
       pass.updates.push({ type: 'VmFound', status: 'Unknown', reason: codeOf(err, 'Unreachable'), message: `Could not read ${where}: ${errorMessage(err)}` });
       return this.finish(pass, RETRY_MS);
     }
-    if (!observed) {
-      if (deleting) {
-        await this.store.removeFinalizer('VirtualMachine', vm);
-        return;
-      }
-      pass.updates.push({ type: 'VmFound', status: 'False', reason: 'NotFound', message: `${where} does not exist on Hypervisor ${spec.data.hypervisorRef.name}; bootplane adopts existing VMs (spec.source: ${spec.data.source}).` });
-      return this.finish(pass, RETRY_MS);
+    if (!observed && deleting) {
+      await this.store.removeFinalizer('VirtualMachine', vm);
+      return;
     }
-    pass.updates.push({ type: 'VmFound', status: 'True', reason: 'Adopted', message: `Managing ${where} (${observed.name || 'unnamed'}).` });
+    const retiring = deleting ? undefined : await this.teardown.run(pass.vm, spec.data, driver, ref, observed, ctx.signal);
+    if (retiring) pass.updates.push(...retiring.updates);
+    if (retiring?.retire) return this.finish(pass, retiring.requeueAfterMs);
+    if (!observed || spec.data.source !== 'adopt') {
+      const recordOperation = async (operation: VirtualMachineStatus['operation']) => { pass.vm = { ...pass.vm, status: await this.writeStatus(pass.vm, [], { operation }) }; };
+      const created = await ensureVmCreated(pass, { store: this.store, driver, spec: spec.data, ref, where, safeMode, recordOperation }, observed, ctx);
+      if (!('observed' in created)) return this.finish(pass, created.requeueAfterMs);
+      observed = created.observed;
+    }
+    pass.updates.push({ type: 'VmFound', status: 'True', reason: spec.data.source === 'adopt' ? 'Adopted' : 'Created', message: `Managing ${where} (${observed.name || 'unnamed'}).` });
 
     // A change a previous pass (or another replica) started and did not finish: the plan below
     // is made from the VM as it is now, so it completes whatever is left; the record goes.
+    // A power task ending this pass: the power read above may predate it, so no power action is
+    // asked for until the next pass reads the VM again.
+    let powerSettling = false;
     if (vm.status?.operation && isPowerOperation(vm.status.operation)) {
-      const outcome = await pollPowerOperation(vm.status.operation, driver, ref, observed, ctx.signal);
+      const operation = vm.status.operation;
+      const action = `${operation.kind.slice('power.'.length)}${operation.task ? ` (task ${operation.task})` : ''}`;
+      const outcome = await pollPowerOperation(operation, driver, ref, observed, ctx.signal);
       if (outcome.running) {
+        pass.updates.push({ type: 'PowerConfigured', status: 'Unknown', reason: 'PowerTaskRunning', message: `${action} is running; no other power action is asked for meanwhile.` });
         Object.assign(pass.fields, observedStatus(observed));
         return this.finish(pass, POWER_POLL_MS);
       }
-      if (outcome.failure) this.store.recordEvent(vm, 'Warning', 'PowerFailed', 'Power', `${vm.status.operation.kind} failed: ${outcome.failure}`);
+      if (outcome.failure) {
+        this.store.recordEvent(vm, 'Warning', 'PowerFailed', 'Power', `${operation.kind} failed: ${outcome.failure}`);
+        pass.updates.push({ type: 'PowerConfigured', status: 'False', reason: 'PowerTaskFailed', message: `${action} failed: ${outcome.failure}` });
+      } else {
+        pass.updates.push({ type: 'PowerConfigured', status: 'True', reason: 'PowerTaskSucceeded', message: `${action} finished.` });
+      }
       pass.fields.operation = undefined;
-    } else if (vm.status?.operation) {
+      powerSettling = true;
+    } else if (vm.status?.operation && vm.status.operation.kind !== 'create') {
       ctx.log.info({ operation: vm.status.operation.id }, 'resuming an interrupted change from the VM as it is now');
       this.store.recordEvent(vm, 'Normal', 'OperationResumed', 'Plan', `Change ${vm.status.operation.id} was interrupted; planning again from the VM as it is now.`);
       pass.fields.operation = undefined;
     }
 
-    const install = installStatus(desiredVm, metaTime());
-    pass.fields.install = install;
-    if (install?.state === 'Installed' && vm.status?.install?.state !== 'Installed') {
-      this.store.recordEvent(vm, 'Normal', 'Installed', 'Install', 'The install is marked complete (spec.install.markedInstalled).');
-    }
     const assignments = this.store.byIndex<NodeBootAssignment>('NodeBootAssignment', ASSIGNMENT_VM_INDEX, keyOf(vm));
-    const desired = desiredMedia({ ...desiredVm, status: { ...desiredVm.status, install } }, attachments, networkBootActive(assignments));
+    const installing = decideInstall(spec.data.install, vm.status?.install, installSignals(desiredVm, observed, attachments, assignments, new Date()));
+    const install = installing?.install;
+    pass.fields.install = install;
+    if (installing) pass.updates.push(installing.condition);
+    const desired = desiredMedia({ ...desiredVm, status: { ...desiredVm.status, install } }, attachments, networkBootActive(assignments) && !localBootAfterInstall(spec.data, install));
     let plan: Plan;
     try {
       plan = planMedia(observed, desired);
@@ -140,6 +169,7 @@ export class VirtualMachineReconciler implements Reconciler {
     }
     pass.fields.osFamily = plan.osFamily;
     pass.fields.osFamilySource = plan.osFamilySource;
+    pass.updates.push(bootMediaCondition(desired, plan));
 
     // Drift on a converged VM is found by the informers' resync (--resync-seconds): a timer of
     // our own as well would read every VM twice per interval.
@@ -181,17 +211,33 @@ export class VirtualMachineReconciler implements Reconciler {
       if (retry) requeueAfterMs = Math.min(requeueAfterMs ?? RETRY_MS, RETRY_MS);
     }
 
+    if (install?.state === 'Installed' && mediaInPlace && !safeMode && !deleting) {
+      const after = await this.afterInstall.run(pass.vm, spec.data, assignments, driver, ref, ctx.signal);
+      pass.updates.push(...after.updates);
+      if (after.snapshots) pass.fields.snapshots = after.snapshots;
+      requeueAfterMs = soonest(requeueAfterMs, after.requeueAfterMs);
+    }
+    requeueAfterMs = soonest(requeueAfterMs, installing?.requeueAfterMs);
+
     Object.assign(pass.fields, observedStatus(observed));
+    if (await reconcileDisks(pass, this.store, driver, ref, spec.data, safeMode, ctx)) requeueAfterMs = soonest(requeueAfterMs, RETRY_MS);
     pass.updates.push(restartRequiredCondition(observed));
     let powering = false;
-    if (spec.data.disruptiveChanges === 'Restart' && (observed.pending?.length ?? 0) > 0 && observed.power === 'Running' && !safeMode) {
+    if (spec.data.disruptiveChanges === 'Restart' && (observed.pending?.length ?? 0) > 0 && observed.power === 'Running' && !safeMode && !powerSettling) {
       powering = await this.power(pass, driver, ref, 'reboot', `apply pending ${observed.pending!.join(', ')}`, ctx);
     }
-    if (spec.data.powerState && !safeMode && !powering) {
+    if (spec.data.powerState && !safeMode && !powering && !powerSettling) {
       if (spec.data.powerState === 'Running' && observed.power === 'Stopped') powering = await this.power(pass, driver, ref, 'start', 'spec.powerState is Running', ctx);
       if (spec.data.powerState === 'Stopped' && observed.power === 'Running') powering = await this.power(pass, driver, ref, 'shutdown', 'spec.powerState is Stopped', ctx);
     }
-    return this.finish(pass, powering ? Math.min(requeueAfterMs ?? POWER_POLL_MS, POWER_POLL_MS) : requeueAfterMs);
+    if (powering || powerSettling) requeueAfterMs = soonest(requeueAfterMs, POWER_POLL_MS);
+    if (!safeMode && !deleting && guestPhaseWanted(spec.data, vm.status)) {
+      const guest = await runGuestPhase({ store: this.store, vm: pass.vm, spec: spec.data, driver, ref, observed, hypervisorType: connection.hypervisor.spec.type, where, onSourceChange: this.secretListeners.for(keyOf(vm)), ctx });
+      pass.updates.push(...guest.updates);
+      pass.fields.guest = guest.guest;
+      requeueAfterMs = soonest(requeueAfterMs, guest.requeueAfterMs);
+    }
+    return this.finish(pass, requeueAfterMs);
   }
 
   /**
@@ -329,6 +375,7 @@ export class VirtualMachineReconciler implements Reconciler {
     } catch (err) {
       pass.fields.operation = undefined;
       this.store.recordEvent(pass.vm, 'Warning', 'PowerFailed', 'Power', `${action} failed: ${errorMessage(err)}`);
+      pass.updates.push({ type: 'PowerConfigured', status: 'False', reason: 'PowerFailed', message: `${action} (${why}) failed: ${errorMessage(err)}` });
       return false;
     }
   }
@@ -384,4 +431,11 @@ function mediaSummary(plan: Plan): string {
     plan.cloudInitSlot ? `cloud-init at ${plan.cloudInitSlot}` : 'no cloud-init drive',
     `boot order ${plan.bootOrder.join(', ') || '(none)'}`,
   ].join('; ') + '.';
+}
+
+/** The earlier of two requeue delays; undefined means no timer (the informers' resync finds drift). */
+function soonest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
 }

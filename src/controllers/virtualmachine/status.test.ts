@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { IsoAttachment } from '../../api/v1alpha1/iso-attachment.js';
 import type { VirtualMachine } from '../../api/v1alpha1/virtual-machine.js';
 import type { ObservedVm, Step } from '../../planning/model.js';
-import { desiredMedia, installStatus, networkBootActive, observedStatus, readyCondition, relocationNeedingPowerOff, restartRequiredCondition, stepsInEffect } from './status.js';
+import { desiredMedia, networkBootActive, observedStatus, readyCondition, relocationNeedingPowerOff, restartRequiredCondition, stepsInEffect } from './status.js';
 import type { NodeBootAssignment } from '../../api/v1alpha1/node-boot-assignment.js';
 
 const vm = (spec: Partial<VirtualMachine['spec']> = {}, status?: VirtualMachine['status'], deleting = false): VirtualMachine => ({
@@ -77,13 +77,8 @@ describe('VM status', () => {
     expect(readyCondition([c('HypervisorReady', 'True'), c('VmFound', 'True'), c('MediaConfigured', 'True'), c('RestartRequired', 'False')]).status).toBe('True');
     expect(readyCondition([c('HypervisorReady', 'True'), c('VmFound', 'True'), c('MediaConfigured', 'False', 'PlanRefused')])).toMatchObject({ status: 'False', reason: 'PlanRefused' });
     expect(readyCondition([c('VmFound', 'True'), c('MediaConfigured', 'True'), c('RestartRequired', 'True')]).reason).toBe('RestartRequired');
-  });
-
-  it('keeps the install state once reached and records how it ended', () => {
-    const marked = vm({ install: { source: 'iso', timeoutSeconds: 60, markedInstalled: true } as VirtualMachine['spec']['install'] }, { install: { state: 'Installing', startedAt: 't0' } });
-    expect(installStatus(marked, 't1')).toEqual({ state: 'Installed', startedAt: 't0', completedAt: 't1', completedBy: 'mark' });
-    expect(installStatus(vm({ install: { source: 'iso', timeoutSeconds: 60, markedInstalled: false } as VirtualMachine['spec']['install'] }), 't2')).toEqual({ state: 'Installing', startedAt: 't2' });
-    expect(installStatus(vm(), 't3')).toBeUndefined();
+    expect(readyCondition([c('VmFound', 'True'), c('MediaConfigured', 'True'), c('Installed', 'False', 'Installing')])).toMatchObject({ status: 'False', reason: 'Installing' });
+    expect(readyCondition([c('VmFound', 'True'), c('MediaConfigured', 'True'), c('Installed', 'True', 'BootedFromDisk')]).status).toBe('True');
   });
 });
 

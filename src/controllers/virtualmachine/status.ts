@@ -16,20 +16,6 @@ export function isEjected(iso: IsoAttachment, vm: VirtualMachine): boolean {
     && vm.spec.install?.afterInstall?.ejectInstallerIsos !== false;
 }
 
-/**
- * The install lifecycle as far as this controller decides it: a person marks it done
- * (spec.install.markedInstalled); until then a VM with spec.install is Installing.
- */
-export function installStatus(vm: VirtualMachine, now: string): VirtualMachineStatus['install'] {
-  if (!vm.spec.install) return undefined;
-  const previous = vm.status?.install;
-  const startedAt = previous?.startedAt ?? now;
-  if (vm.spec.install.markedInstalled) {
-    return previous?.state === 'Installed' ? previous : { state: 'Installed', startedAt, completedAt: now, completedBy: 'mark' };
-  }
-  return previous?.state === 'Installing' ? previous : { state: 'Installing', startedAt };
-}
-
 /** The ISO is on storage (a named volume that exists, or a verified download). */
 export function sourceReady(iso: IsoAttachment): boolean {
   return iso.status?.volume !== undefined && iso.status.conditions?.find((c) => c.type === 'SourceReady')?.status === 'True';
@@ -123,9 +109,13 @@ export function restartRequiredCondition(observed: ObservedVm): ConditionUpdate 
   return { type: 'RestartRequired', status: 'False', reason: 'NoPendingChanges', message: 'Every change is active.' };
 }
 
-/** Ready: the VM is found, its media and boot order match the spec, and nothing waits for a restart. */
+/**
+ * Ready: the VM is found, its media and boot order match the spec, it is installed (when the spec
+ * has an install), and nothing waits for a restart. A VM still installing is not ready: that is
+ * what spec.teardown of another VM counts on.
+ */
 export function readyCondition(conditions: readonly Condition[]): ConditionUpdate {
-  for (const type of ['HypervisorReady', 'VmFound', 'MediaConfigured', 'CloudInitConfigured']) {
+  for (const type of ['HypervisorReady', 'VmFound', 'MediaConfigured', 'CloudInitConfigured', 'DisksConfigured', 'Installed']) {
     const c = conditions.find((x) => x.type === type);
     if (c && c.status !== 'True') return { type: 'Ready', status: c.status === 'Unknown' ? 'Unknown' : 'False', reason: c.reason, message: c.message };
   }

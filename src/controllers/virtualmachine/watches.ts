@@ -6,6 +6,7 @@ import { keyOf, onlyStatusChanged, type KubeObject } from '../../kube/object.js'
 import type { ResourceStore } from '../../store/store.js';
 import { HYPERVISOR_INDEX } from '../hypervisor/reconciler.js';
 import { assignmentVm } from '../../boot/indexes.js';
+import { readinessChanged, teardownWaiters } from './teardown.js';
 
 export const VM_INDEX = 'virtualMachine';
 
@@ -22,6 +23,8 @@ export function watchVirtualMachines(enqueue: (key: string) => void, store: Reso
     for (const key of new Set([...assignmentVm(obj), ...(old ? assignmentVm(old) : [])])) enqueue(key);
   });
   vms.on((event, obj, old) => {
+    // A VM becoming Ready (or not) may end another's role (spec.teardown).
+    if (event !== 'resync' && readinessChanged(old, obj)) for (const key of teardownWaiters(store, obj)) enqueue(key);
     if (event === 'update' && onlyStatusChanged(old, obj)) return; // our own status write
     enqueue(keyOf(obj));
   });

@@ -4,6 +4,7 @@
 // leaving every other byte as it was.
 import { createHash } from 'node:crypto';
 import type { Device, MachineFacts, Nic, ObservedVm, Plan, Slot } from '../../planning/model.js';
+import { ownerOf } from '../owner.js';
 import { slotOfTarget, targetOfSlot } from './slots.js';
 import {
   attr, child, childElements, element, insertAfter, insertChild, parseXml, removeAttr, removeChild, serializeXml, setAttr, textContent,
@@ -118,7 +119,9 @@ export class DomainXml {
       model: attr(child(el, 'model'), 'type') ?? '',
     }));
     const osinfo = this.osinfoId();
+    const owner = ownerOf(textContent(child(this.doc.root, 'description')));
     return {
+      ...(owner ? { createdBy: owner } : {}),
       name: this.name,
       uuid: this.uuid,
       osHints: osinfo ? { ostype: osinfo } : {},

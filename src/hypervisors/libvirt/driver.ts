@@ -8,16 +8,19 @@ import { cloudInitHash, type CloudInitContent } from '../../planning/cloud-init.
 import type { ObservedVm, Plan } from '../../planning/model.js';
 import type { SecretData } from '../../store/store.js';
 import {
-  DriverError, type ApplyOutcome, type CloudInitWriteOutcome, type DiskInfo, type HypervisorDriver, type HypervisorInventory, type PowerAction, type TaskStatus, type VmRef,
+  DriverError, type ApplyOutcome, type CloudInitWriteOutcome, type DiskInfo, type HypervisorDriver, type HypervisorInventory, type PowerAction, type TaskStatus, type VmCreateRequest, type VmRef,
 } from '../driver.js';
+import { planDomainCreate } from './create-domain.js';
+import type { GuestAgent } from '../guest-agent.js';
 import { DomainXml, type Power } from './domain-xml.js';
+import { LibvirtGuestAgent } from './guest-agent.js';
 import { noCloudSeedFromContent } from './nocloud-content.js';
 import { buildNoCloudSeedIso, seedVolumeName, uploadNoCloudSeed } from './nocloud-seed.js';
 import { LibvirtClient } from './rpc/client.js';
 import { LibvirtError } from './rpc/errors.js';
-import { DeviceModifyFlags, DomainXmlFlags, ErrorCode, StoragePoolState } from './rpc/protocol.js';
+import { DeviceModifyFlags, DomainXmlFlags, ErrorCode, StoragePoolState, UndefineFlags } from './rpc/protocol.js';
 import type { DomainRef, VolumeRef } from './rpc/types.js';
-import { attr, parseXml } from './xml-tree.js';
+import { attr, child, childElements, escapeXml, parseXml } from './xml-tree.js';
 
 export interface LibvirtDriverOptions {
   uri: string;
@@ -27,6 +30,8 @@ export interface LibvirtDriverOptions {
   requestTimeoutSeconds: number;
   credentials?: Record<string, string>;
   insecureSkipVerify?: boolean;
+  /** Domain type of created VMs; auto picks kvm when the capabilities offer it. */
+  domainType?: 'auto' | 'kvm' | 'qemu';
 }
 
 const POWER: Record<string, Power> = {
@@ -86,6 +91,11 @@ export class LibvirtDriver implements HypervisorDriver {
     } catch (err) {
       throw driverError(`reading the inventory of ${this.options.uri}`, err);
     }
+  }
+
+  guestAgent(ref: VmRef): GuestAgent {
+    if (!ref.domainName) throw new DriverError('InvalidRef', 'a libvirt VM is named by spec.libvirt.domainName');
+    return new LibvirtGuestAgent(this.client, ref.domainName);
   }
 
   private async lookup(ref: VmRef, signal: AbortSignal): Promise<DomainRef | undefined> {
@@ -250,6 +260,121 @@ export class LibvirtDriver implements HypervisorDriver {
     }
   }
 
+  /**
+   * Creates the disk volumes, then defines the domain (left shut off). A volume with one of the
+   * planned names that this create did not make is someone else's unless request.resume says an
+   * earlier, interrupted pass made it: then it is reused (never made twice). If the define fails,
+   * the volumes made in this call (new and empty) are deleted again; reused ones stay.
+   */
+  async createVm(ref: VmRef, request: VmCreateRequest, signal: AbortSignal): Promise<{ task?: string }> {
+    const name = ref.domainName;
+    if (!name) throw new DriverError('InvalidRef', 'a libvirt VM is named by spec.libvirt.domainName');
+    if (request.source !== 'create') throw new DriverError('CloneNotSupported', `spec.source: clone is not supported on libvirt yet; create domain ${name} from spec.hardware (spec.source: create) instead.`);
+    if (!request.hardware) throw new DriverError('InvalidSpec', 'spec.hardware is required when spec.source is create.');
+    if (await this.lookup(ref, signal)) throw new DriverError('VmExists', `domain ${name} already exists`);
+    let plan;
+    try {
+      plan = planDomainCreate(name, request.hardware, request.owner, { defaultPool: this.options.storagePool, domainType: await this.domainType(request.hardware.arch, signal) });
+    } catch (err) {
+      throw new DriverError('InvalidSpec', `spec.hardware.disks: ${(err as Error).message}`, { cause: err });
+    }
+    const made: VolumeRef[] = [];
+    try {
+      for (const volume of plan.volumes) {
+        const pool = await this.client.lookupPool(volume.pool, signal).catch((err: unknown) => {
+          throw err instanceof LibvirtError && err.is(ErrorCode.NO_STORAGE_POOL) ? new DriverError('InvalidSpec', `${volume.field}.storage: pool ${volume.pool} does not exist`) : err;
+        });
+        const existing = await this.client.lookupVolume(pool, volume.name, signal).catch((err: unknown) => {
+          if (err instanceof LibvirtError && err.is(ErrorCode.NO_STORAGE_VOL)) return undefined;
+          throw err;
+        });
+        if (existing) {
+          if (!request.resume) throw new DriverError('VolumeExists', `volume ${volume.pool}/${volume.name} (for ${volume.field}) already exists and bootplane did not create it for this VM; it is left alone. Remove or rename it, or choose another spec.libvirt.domainName.`);
+          const info = await this.client.volumeInfo(existing, signal);
+          if (info.capacityBytes < volume.capacityBytes) await this.client.resizeVolume(existing, volume.capacityBytes, {}, signal);
+          continue;
+        }
+        made.push(await this.client.createVolume(pool, volume.xml, 0, signal));
+      }
+      await this.client.defineDomain(plan.domainXml, 0, signal);
+      return {};
+    } catch (err) {
+      for (const vol of made.reverse()) await this.client.deleteVolume(vol, signal).catch(() => undefined);
+      throw driverError(`creating domain ${name}`, err);
+    }
+  }
+
+  /** kvm or qemu for created domains: as the Hypervisor says, or kvm when the capabilities offer it for the arch. */
+  private async domainType(arch: string, signal: AbortSignal): Promise<'kvm' | 'qemu'> {
+    const wanted = this.options.domainType ?? 'auto';
+    if (wanted !== 'auto') return wanted;
+    const caps = parseXml(await this.client.capabilities(signal), 'capabilities XML').root;
+    for (const guest of childElements(caps, 'guest')) {
+      const a = child(guest, 'arch');
+      if (attr(a, 'name') !== arch) continue;
+      if (childElements(a!, 'domain').some((d) => attr(d, 'type') === 'kvm')) return 'kvm';
+    }
+    return 'qemu';
+  }
+
+  async listSnapshots(ref: VmRef, signal: AbortSignal): Promise<string[]> {
+    const dom = await this.lookup(ref, signal);
+    if (!dom) throw new DriverError('VmNotFound', `domain ${ref.domainName} does not exist`);
+    try {
+      return await this.client.snapshotNames(dom, signal);
+    } catch (err) {
+      throw driverError(`listing the snapshots of ${dom.name}`, err);
+    }
+  }
+
+  /**
+   * An internal snapshot (libvirt's default: disk state inside each qcow2 image, plus memory on
+   * a running domain). libvirt refuses it when a disk is not qcow2; the error says so.
+   */
+  async createSnapshot(ref: VmRef, name: string, description: string, signal: AbortSignal): Promise<{ task?: string }> {
+    const dom = await this.lookup(ref, signal);
+    if (!dom) throw new DriverError('VmNotFound', `domain ${ref.domainName} does not exist`);
+    const xml = `<domainsnapshot><name>${escapeXml(name)}</name><description>${escapeXml(description)}</description></domainsnapshot>`;
+    try {
+      await this.client.snapshotCreateXml(dom, xml, 0, signal);
+      return {};
+    } catch (err) {
+      throw driverError(`taking snapshot ${name} of ${dom.name} (internal snapshots need every disk in qcow2 format)`, err);
+    }
+  }
+
+  /**
+   * Destroys the domain when it runs, undefines it (with its snapshot metadata, managed save and
+   * NVRAM), then deletes the storage volumes it owns: disks and the cloud-init seed whose volume
+   * name starts with the domain's name (<domain>.qcow2, <domain>-data.qcow2, <domain>-cidata.iso).
+   * Anything else a disk points at (shared images, ISOs, files outside a pool) is left and named
+   * in keptVolumes.
+   */
+  async deleteVm(ref: VmRef, signal: AbortSignal): Promise<{ task?: string; keptVolumes?: string[] }> {
+    const dom = await this.lookup(ref, signal);
+    if (!dom) return {};
+    const kept: string[] = [];
+    try {
+      const observed = DomainXml.parse(await this.client.domainXml(dom, DomainXmlFlags.INACTIVE, signal)).observe();
+      if (await this.running(dom, signal)) await this.client.destroyDomain(dom, 0, signal);
+      await this.client.undefineDomain(dom, UndefineFlags.MANAGED_SAVE | UndefineFlags.SNAPSHOTS_METADATA | UndefineFlags.NVRAM, signal);
+      for (const device of observed.devices) {
+        if (!device.volume || device.kind === 'cdrom') continue;
+        const base = device.volume.slice(device.volume.lastIndexOf('/') + 1);
+        if (!ownedByDomain(base, dom.name)) {
+          kept.push(device.volume);
+          continue;
+        }
+        const vol = await this.volumeOf(device.volume, signal).catch(() => undefined);
+        if (vol) await this.client.deleteVolume(vol, signal);
+        else kept.push(device.volume);
+      }
+      return { keptVolumes: kept };
+    } catch (err) {
+      throw driverError(`deleting domain ${dom.name}`, err);
+    }
+  }
+
   taskStatus(): Promise<TaskStatus> {
     return Promise.resolve({ done: true, ok: true, message: 'libvirt operations complete synchronously' });
   }
@@ -278,6 +403,11 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 }
 
+/** A volume the domain owns: named after it (<domain>.ext or <domain>-anything). */
+export function ownedByDomain(volumeName: string, domainName: string): boolean {
+  return volumeName.startsWith(`${domainName}.`) || volumeName.startsWith(`${domainName}-`);
+}
+
 export function libvirtDriverFactory(hv: Hypervisor, credentials: SecretData | undefined): HypervisorDriver {
   const spec = hv.spec.libvirt;
   if (!spec) throw new DriverError('InvalidSpec', 'spec.libvirt is required when spec.type is libvirt');
@@ -289,5 +419,6 @@ export function libvirtDriverFactory(hv: Hypervisor, credentials: SecretData | u
     requestTimeoutSeconds: hv.spec.requestTimeoutSeconds,
     credentials: credentials?.data,
     insecureSkipVerify: hv.spec.tls?.insecureSkipVerify,
+    domainType: spec.domainType,
   });
 }

@@ -6,6 +6,7 @@ import { parseBoot, resolveLegacyBootOrder } from './codecs/boot.js';
 import { isCloudInitDrive, parseDiskSize, parseDrive, type PveDrive } from './codecs/drive.js';
 import { parseNet } from './codecs/net.js';
 import { parsePropertyString, PropertyStringError } from './codecs/property-string.js';
+import { ownerOf } from '../owner.js';
 
 /** The config object as PVE returns it: strings, numbers (integers, 0/1 booleans) and the digest. */
 export type PveVmConfig = Record<string, string | number | undefined>;
@@ -138,5 +139,9 @@ export function observedVmFromPveConfig(config: PveVmConfig, options: ReadPveCon
   const smbios = text(config, 'smbios1');
   const uuid = smbios === undefined ? undefined : parsePropertyString(smbios).pairs.find(([k]) => k === 'uuid')?.[1];
   if (uuid !== undefined) observed.uuid = uuid;
+  const owner = ownerOf(text(config, 'description'));
+  if (owner !== undefined) observed.createdBy = owner;
+  const lock = text(config, 'lock');
+  if (lock !== undefined) observed.lock = lock;
   return observed;
 }

@@ -6,10 +6,13 @@ import type { CloudInitContent } from '../../planning/cloud-init.js';
 import type { ObservedVm, Plan } from '../../planning/model.js';
 import type { SecretData } from '../../store/store.js';
 import {
-  DriverError, type ApplyOutcome, type CloudInitWriteOutcome, type DriverFactory, type HypervisorDriver, type HypervisorInventory, type IsoDownloadRequest,
-  type IsoVolumeInfo, type PowerAction, type TaskStatus, type VmRef,
+  DriverError, type ApplyOutcome, type CloudInitWriteOutcome, type DiskInfo, type DriverFactory, type HypervisorDriver, type HypervisorInventory, type IsoDownloadRequest,
+  type IsoVolumeInfo, type PowerAction, type TaskStatus, type VmCreateRequest, type VmRef,
 } from '../driver.js';
+import { pveCloneParams, pveCreateParams, PVE_CREATE_DEFAULTS } from './create-params.js';
+import type { GuestAgent } from '../guest-agent.js';
 import type { ProxmoxClient } from './client/api.js';
+import { ProxmoxGuestAgent } from './guest-agent.js';
 import { createProxmoxClient } from './client/create.js';
 import { PveApiError } from './client/errors.js';
 import type { PendingItem, StorageContentItem, VmListItem } from './client/types.js';
@@ -17,13 +20,16 @@ import { pveCloudInitWrite } from './cloud-init-config.js';
 import { observedVmFromPveConfig, type PveVmConfig } from './config.js';
 import { planToPveWrites } from './plan-writes.js';
 import type { PveCredentials } from './client/transport.js';
-import { taskExitIsError } from './client/upid.js';
+import { parseUpid, taskExitIsError } from './client/upid.js';
+import { taskLogProgress } from './client/task-progress.js';
 
 // Status lists have schema limits (hypervisor.ts); a cluster with more is summarised, not refused.
 const MAX_NODES = 128;
 const MAX_STORAGES = 256;
 const MAX_ISOS = 2000;
 const POWER_LIST_TTL_MS = 1_000;
+/** Storage types that keep images as files, so qcow2 is possible (PVE's block storages hold raw only). */
+const FILE_STORAGES = new Set(['dir', 'nfs', 'cifs', 'glusterfs', 'cephfs', 'btrfs']);
 
 export interface ProxmoxDriverOptions {
   /** Storage that downloads go to (spec.proxmox.isoStorage). */
@@ -44,8 +50,14 @@ export class ProxmoxDriver implements HypervisorDriver {
    */
   private readonly powerByNode = new Map<string, { at: number; vms: Promise<Map<number, VmListItem>> }>();
   private readonly isoListings = new Map<string, { at: number; isos: Promise<Map<string, StorageContentItem>> }>();
+  private readonly imageListings = new Map<string, { at: number; images: Promise<Map<string, StorageContentItem>> }>();
 
   constructor(readonly client: ProxmoxClient, private readonly options: ProxmoxDriverOptions = { isoStorage: 'local' }) {}
+
+  guestAgent(ref: VmRef): GuestAgent {
+    if (!ref.node || ref.vmid === undefined) throw new DriverError('InvalidRef', 'a Proxmox VM is named by spec.proxmox.node and spec.proxmox.vmid');
+    return new ProxmoxGuestAgent(this.client.node(ref.node).qemu(ref.vmid).agent);
+  }
 
   async inventory(signal: AbortSignal): Promise<HypervisorInventory> {
     const version = await this.client.version({ signal });
@@ -187,9 +199,18 @@ export class ProxmoxDriver implements HypervisorDriver {
 
   async taskStatus(_ref: VmRef, task: string, signal: AbortSignal): Promise<TaskStatus> {
     const status = await this.client.taskStatus(task, { signal });
-    if (status.status === 'running') return { done: false };
+    if (status.status === 'running') {
+      const progressPercent = await this.taskProgress(task, signal);
+      return { done: false, ...(progressPercent !== undefined ? { progressPercent } : {}) };
+    }
     const exit = status.exitstatus ?? 'unexpected status';
     return { done: true, ok: !taskExitIsError(exit), message: exit };
+  }
+
+  /** How far a running download-url task is, from its log; other tasks log no progress. */
+  async taskProgress(task: string, signal: AbortSignal): Promise<number | undefined> {
+    if (parseUpid(task)?.type !== 'download') return undefined;
+    return taskLogProgress((await this.client.taskLog(task, { signal, start: 0, limit: 5000 })).map((l) => l.t));
   }
 
   async power(ref: VmRef, action: PowerAction, signal: AbortSignal): Promise<{ task?: string }> {
@@ -203,12 +224,111 @@ export class ProxmoxDriver implements HypervisorDriver {
     return { task };
   }
 
+  /**
+   * Starts a qmcreate (spec.hardware) or qmclone (spec.cloneFrom) task and returns its UPID. PVE
+   * refuses a taken vmid at once (VmExists). Disks on block storages (LVM-thin, ZFS, RBD) can
+   * only be raw: a qcow2 request there is refused here, naming the field, instead of failing
+   * inside the task.
+   */
+  async createVm(ref: VmRef, request: VmCreateRequest, signal: AbortSignal): Promise<{ task?: string }> {
+    const { node, vmid } = vmOf(ref);
+    this.powerByNode.delete(node);
+    if (request.source === 'clone') {
+      const template = Number(request.cloneFrom?.template);
+      if (!Number.isInteger(template) || template < 100) throw new DriverError('InvalidSpec', `spec.cloneFrom.template must be a Proxmox VM ID (a number of 100 or more), not ${JSON.stringify(request.cloneFrom?.template)}.`);
+      const templateNode = await this.nodeOfVm(template, node, signal);
+      if (!templateNode) throw new DriverError('TemplateNotFound', `Template VM ${template} (spec.cloneFrom.template) is on no online node.`);
+      const params = pveCloneParams(vmid, request.name, request.cloneFrom?.full ?? true, request.owner, templateNode === node ? undefined : node);
+      return { task: await this.client.node(templateNode).qemu(template).clone({ ...params, newid: String(vmid) }, { signal }) };
+    }
+    const hardware = request.hardware;
+    if (!hardware) throw new DriverError('InvalidSpec', 'spec.hardware is required when spec.source is create.');
+    const storages = new Map((await this.client.node(node).storages({}, { signal })).map((st) => [st.storage, st.type]));
+    for (const [i, disk] of (hardware.disks ?? []).entries()) {
+      const storage = disk.storage ?? PVE_CREATE_DEFAULTS.diskStorage;
+      const type = storages.get(storage);
+      if (type === undefined) throw new DriverError('InvalidSpec', `spec.hardware.disks[${i}].storage: storage ${storage} is not available on node ${node}.`);
+      if (disk.format !== 'raw' && !FILE_STORAGES.has(type)) {
+        throw new DriverError('InvalidSpec', `spec.hardware.disks[${i}].format: storage ${storage} (${type}) holds raw volumes only; set format: raw or choose a file-based storage for ${disk.format}.`);
+      }
+    }
+    const params = pveCreateParams(vmid, request.name, hardware, request.owner, request.osFamily);
+    return { task: await this.client.node(node).createVm({ ...params, vmid: String(vmid) }, { signal }) };
+  }
+
+  /** The node a VM lives on: `preferred` first, then every other online node. */
+  private async nodeOfVm(vmid: number, preferred: string, signal: AbortSignal): Promise<string | undefined> {
+    const online = (await this.client.nodes({ signal })).filter((n) => n.status === 'online').map((n) => n.node);
+    for (const node of [preferred, ...online.filter((n) => n !== preferred).sort()]) {
+      if (!online.includes(node)) continue;
+      if ((await this.client.node(node).vms({ signal })).some((v) => Number(v.vmid) === vmid)) return node;
+    }
+    return undefined;
+  }
+
+  /**
+   * Virtual size from the drive's `size=` (what PVE tells the guest) and the bytes on storage
+   * from the storage's content list, one listing per storage the disks use.
+   */
+  async diskInfo(ref: VmRef, signal: AbortSignal): Promise<DiskInfo[]> {
+    const { node, vmid } = vmOf(ref);
+    // The config readVm just read in this pass (dropped whenever bootplane writes): a steady-state
+    // pass costs no second config read, and the image listings are shared like the power list.
+    const cached = this.configs.get(vmid);
+    const vm = cached ? observedVmFromPveConfig(cached) : await this.readVm(ref, signal);
+    if (!vm) throw new DriverError('VmNotFound', `VM ${vmid} does not exist on node ${node}.`);
+    const disks = vm.devices.filter((d) => d.kind === 'disk' && d.volume);
+    const storages = [...new Set(disks.map((d) => d.volume!.split(':')[0]!))];
+    const volumes = new Map<string, StorageContentItem>();
+    for (const storage of storages) {
+      for (const [volid, item] of await this.imagesOn(node, storage, signal)) volumes.set(volid, item);
+    }
+    return disks.map((d) => {
+      const item = volumes.get(d.volume!);
+      const capacityBytes = d.sizeBytes ?? item?.size ?? 0;
+      return { slot: d.slot, volume: d.volume!, capacityBytes, allocationBytes: item?.used ?? item?.size ?? capacityBytes };
+    });
+  }
+
+  async listSnapshots(ref: VmRef, signal: AbortSignal): Promise<string[]> {
+    const { node, vmid } = vmOf(ref);
+    const items = await this.client.node(node).qemu(vmid).snapshots({ signal });
+    return items.map((s) => s.name).filter((name) => name !== 'current');
+  }
+
+  /** A qmsnapshot task (disks, plus RAM on a running VM so the snapshot resumes where it was). */
+  async createSnapshot(ref: VmRef, name: string, description: string, signal: AbortSignal): Promise<{ task?: string }> {
+    const { node, vmid } = vmOf(ref);
+    const running = (await this.client.node(node).qemu(vmid).status.current({ signal })).status === 'running';
+    const task = await this.client.node(node).qemu(vmid).snapshot({ snapname: name, description, ...(running ? { vmstate: true } : {}) }, { signal });
+    return { task };
+  }
+
+  async deleteVm(ref: VmRef, signal: AbortSignal): Promise<{ task?: string }> {
+    const { node, vmid } = vmOf(ref);
+    this.powerByNode.delete(node);
+    const status = await this.client.node(node).qemu(vmid).status.current({ signal });
+    if (status.status === 'running') throw new DriverError('VmRunning', `VM ${vmid} on ${node} is running; it is stopped before it is deleted`);
+    return { task: await this.client.node(node).qemu(vmid).destroy({ signal }) };
+  }
+
   async findIso(volume: string, ref: VmRef, signal: AbortSignal): Promise<IsoVolumeInfo | undefined> {
     const storage = /^([a-z][a-z0-9\-_.]*[a-z0-9]):iso\/[^/]+$/i.exec(volume)?.[1];
     if (!storage) throw new DriverError('InvalidVolume', `${volume} is not a Proxmox ISO volume ID (<storage>:iso/<file>.iso).`);
     const node = ref.node ?? await this.downloadNode(signal);
     const found = (await this.isosOn(node, storage, signal)).get(volume);
     return found ? { volume: found.volid, sizeBytes: found.size } : undefined;
+  }
+
+  /** Image listings of a storage, shared for a moment like power (many VMs' disks in one resync). */
+  private imagesOn(node: string, storage: string, signal: AbortSignal): Promise<Map<string, StorageContentItem>> {
+    const key = `${node}/${storage}`;
+    const cached = this.imageListings.get(key);
+    if (cached && Date.now() - cached.at < POWER_LIST_TTL_MS) return cached.images;
+    const images = this.client.node(node).storage(storage).content({ content: 'images' }, { signal }).then((list) => new Map(list.map((c) => [c.volid, c])));
+    images.catch(() => this.imageListings.delete(key));
+    this.imageListings.set(key, { at: Date.now(), images });
+    return images;
   }
 
   /** ISO listings, shared for a moment like power (many attachments checked in one resync). */

@@ -8,7 +8,7 @@ import type { Packet } from './packet.js';
 import {
   AuthType, BlockResizeFlags, DeviceModifyFlags, DomainEventId, DomainState, type DomainStateName, LifecycleEvent,
   type LifecycleEventName, QEMU_PROGRAM, QEMU_PROTOCOL_VERSION, QemuProc, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, RemoteProc,
-  VolResizeFlags,
+  SNAPSHOT_LIST_MAX, VolResizeFlags,
 } from './protocol.js';
 import {
   readBlockInfo, readDomain, readLifecycleMessage, readPool, readPoolInfo, readVolume, readVolumeInfo, uuidToBytes,
@@ -255,6 +255,19 @@ export class LibvirtClient {
   /** Grows a disk of a running domain (sizeBytes is the new virtual size). */
   async blockResize(dom: DomainRef, disk: string, sizeBytes: number, signal?: AbortSignal): Promise<void> {
     return this.call(remote('DOMAIN_BLOCK_RESIZE'), (w) => { writeDomain(w, dom); w.string(disk).uhyper(sizeBytes).uint(BlockResizeFlags.BYTES); }, undefined, signal);
+  }
+
+  /** Creates a snapshot from its XML (<domainsnapshot>); returns the snapshot's name. */
+  async snapshotCreateXml(dom: DomainRef, xml: string, flags = 0, signal?: AbortSignal): Promise<string> {
+    return this.call(remote('DOMAIN_SNAPSHOT_CREATE_XML'), (w) => { writeDomain(w, dom); w.string(xml).uint(flags); }, (r) => {
+      const name = r.string(); // remote_nonnull_domain_snapshot: name, then its domain
+      readDomain(r);
+      return name;
+    }, signal);
+  }
+
+  async snapshotNames(dom: DomainRef, signal?: AbortSignal): Promise<string[]> {
+    return this.call(remote('DOMAIN_SNAPSHOT_LIST_NAMES'), (w) => { writeDomain(w, dom); w.int(SNAPSHOT_LIST_MAX).uint(0); }, (r) => r.array((x) => x.string(), SNAPSHOT_LIST_MAX), signal);
   }
 
   /** One guest-agent command (JSON in, JSON out) through libvirt's qemu program. */

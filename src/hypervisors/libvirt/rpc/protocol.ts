@@ -57,6 +57,8 @@ export const RemoteProc = {
   DOMAIN_ATTACH_DEVICE_FLAGS: 160,
   DOMAIN_DETACH_DEVICE_FLAGS: 161,
   DOMAIN_UPDATE_DEVICE_FLAGS: 174,
+  DOMAIN_SNAPSHOT_CREATE_XML: 185,
+  DOMAIN_SNAPSHOT_LIST_NAMES: 188,
   DOMAIN_GET_BLOCK_INFO: 194,
   DOMAIN_CREATE_WITH_FLAGS: 196,
   STORAGE_VOL_UPLOAD: 208,
@@ -95,6 +97,8 @@ export const DeviceModifyFlags = { CURRENT: 0, LIVE: 1, CONFIG: 2, FORCE: 4 } as
 export const DomainXmlFlags = { SECURE: 1, INACTIVE: 2 } as const;
 export const ListDomainsFlags = { ACTIVE: 1, INACTIVE: 2 } as const;
 export const UndefineFlags = { MANAGED_SAVE: 1, SNAPSHOTS_METADATA: 2, NVRAM: 4, KEEP_NVRAM: 8 } as const;
+/** REMOTE_DOMAIN_SNAPSHOT_LIST_MAX */
+export const SNAPSHOT_LIST_MAX = 16384;
 export const VolResizeFlags = { ALLOCATE: 1, DELTA: 2, SHRINK: 4 } as const;
 export const BlockResizeFlags = { BYTES: 1 } as const;
 export const StoragePoolState = { 0: 'inactive', 1: 'building', 2: 'running', 3: 'degraded', 4: 'inaccessible' } as const;
@@ -114,6 +118,7 @@ export const ErrorCode = {
   NO_STORAGE_VOL: 50,
   OPERATION_INVALID: 55,
   CONFIG_UNSUPPORTED: 67,
+  ARGUMENT_UNSUPPORTED: 74,
   OPERATION_TIMEOUT: 68,
   AGENT_UNRESPONSIVE: 86,
   STORAGE_VOL_EXIST: 90,

@@ -6,7 +6,7 @@ import { PveProtocolError } from './errors.js';
 import { KeyedSerializer, NodeTaskLimiter } from './limits.js';
 import { apiPath, type CallOptions, type Params, type PveTransport } from './transport.js';
 import type {
-  DownloadUrlParams, NodeItem, PendingItem, StorageContentItem, StorageItem, TaskLogLine, TaskStatusReply,
+  AgentExecReply, AgentExecStatus, AgentInterface, DownloadUrlParams, NodeItem, PendingItem, SnapshotItem, StorageContentItem, StorageItem, TaskLogLine, TaskStatusReply,
   VersionReply, VmConfig, VmListItem, VmStatus,
 } from './types.js';
 import { isUpid, parseUpid } from './upid.js';
@@ -94,6 +94,12 @@ export class NodeApi {
     return this.client.transport.get(apiPath`/nodes/${this.name}/qemu`, {}, opts);
   }
 
+  /** POST /nodes/{node}/qemu: PVE writes the config locked (lock: create) and allocates the drives in a qmcreate task. */
+  createVm(params: Params & { vmid: string }, opts?: CallOptions): Promise<string> {
+    return this.client.startTask(this.name, vmKey(Number(params.vmid)), opts, () =>
+      this.client.transport.post(apiPath`/nodes/${this.name}/qemu`, params, opts));
+  }
+
   storages(filter: { content?: string; enabled?: boolean } = {}, opts?: CallOptions): Promise<StorageItem[]> {
     return this.client.transport.get(apiPath`/nodes/${this.name}/storage`, filter, opts);
   }
@@ -120,14 +126,39 @@ export class StorageApi {
 export class QemuApi {
   readonly config: QemuConfigApi;
   readonly status: QemuStatusApi;
+  readonly agent: QemuAgentApi;
 
   constructor(private readonly client: ProxmoxClient, readonly node: string, readonly vmid: number) {
     this.config = new QemuConfigApi(client, node, vmid);
     this.status = new QemuStatusApi(client, node, vmid);
+    this.agent = new QemuAgentApi(client, node, vmid);
   }
 
   pending(opts?: CallOptions): Promise<PendingItem[]> {
     return this.client.transport.get(apiPath`/nodes/${this.node}/qemu/${this.vmid}/pending`, {}, opts);
+  }
+
+  /** POST …/clone: a qmclone task that copies this VM (a template) to `newid`, which holds lock: clone meanwhile. */
+  clone(params: Params & { newid: string }, opts?: CallOptions): Promise<string> {
+    return this.client.startTask(this.node, vmKey(Number(params.newid)), opts, () =>
+      this.client.transport.post(apiPath`/nodes/${this.node}/qemu/${this.vmid}/clone`, params, opts));
+  }
+
+  /** The VM's snapshots, with PVE's "current" entry (the running state) among them. */
+  snapshots(opts?: CallOptions): Promise<SnapshotItem[]> {
+    return this.client.transport.get(apiPath`/nodes/${this.node}/qemu/${this.vmid}/snapshot`, {}, opts);
+  }
+
+  /** Starts a `qmsnapshot` task; PVE refuses a name already used inside the task. */
+  snapshot(params: { snapname: string; description?: string; vmstate?: boolean }, opts?: CallOptions): Promise<string> {
+    return this.client.startTask(this.node, vmKey(this.vmid), opts, () =>
+      this.client.transport.post(apiPath`/nodes/${this.node}/qemu/${this.vmid}/snapshot`, { ...params }, opts));
+  }
+
+  /** DELETE the VM: a `qmdestroy` task that frees the volumes the VM owns. PVE refuses a running VM. */
+  destroy(opts?: CallOptions): Promise<string> {
+    return this.client.startTask(this.node, vmKey(this.vmid), opts, () =>
+      this.client.transport.delete(apiPath`/nodes/${this.node}/qemu/${this.vmid}`, {}, opts));
   }
 
   /** Regenerates the cloud-init image (PUT, synchronous; swaps the medium live on a running VM). */
@@ -194,6 +225,37 @@ export class QemuStatusApi {
   private action(action: string, params: Params, opts?: CallOptions): Promise<string> {
     return this.client.startTask(this.node, vmKey(this.vmid), opts, () =>
       this.client.transport.post(`${apiPath`/nodes/${this.node}/qemu/${this.vmid}/status`}/${action}`, params, opts));
+  }
+}
+
+/** The guest agent through PVE (synchronous calls; PVE pings the agent before each). */
+export class QemuAgentApi {
+  constructor(private readonly client: ProxmoxClient, readonly node: string, readonly vmid: number) {}
+
+  ping(opts?: CallOptions): Promise<{ result: unknown }> {
+    return this.client.transport.post(`${this.base()}/ping`, {}, opts);
+  }
+
+  /** Starts a program; PVE answers {pid} without the result wrapper. */
+  exec(command: string[], inputData: string | undefined, opts?: CallOptions): Promise<AgentExecReply> {
+    return this.client.transport.post(`${this.base()}/exec`, { command, 'input-data': inputData }, opts);
+  }
+
+  execStatus(pid: number, opts?: CallOptions): Promise<AgentExecStatus> {
+    return this.client.transport.get(`${this.base()}/exec-status`, { pid }, opts);
+  }
+
+  /** content is sent already base64-encoded (encode=0), so any bytes survive the form encoding. */
+  fileWrite(file: string, base64: string, opts?: CallOptions): Promise<null> {
+    return this.client.transport.post(`${this.base()}/file-write`, { file, content: base64, encode: false }, opts);
+  }
+
+  networkGetInterfaces(opts?: CallOptions): Promise<{ result: AgentInterface[] }> {
+    return this.client.transport.get(`${this.base()}/network-get-interfaces`, {}, opts);
+  }
+
+  private base(): string {
+    return apiPath`/nodes/${this.node}/qemu/${this.vmid}/agent`;
   }
 }
 

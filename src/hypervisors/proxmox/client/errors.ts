@@ -27,6 +27,8 @@ function codeForStatus(status: number, message: string): string {
   if (/checksum mismatch \(file change by other user\?\)/.test(message)) return 'DigestMismatch';
   if (/^VM is locked/.test(message)) return 'VmLocked';
   if (/Configuration file '.*' does not exist/.test(message)) return 'VmNotFound';
+  // create: "unable to create VM 100 - VM 100 already exists on node 'pve'"; clone: "…: config file already exists".
+  if (/^unable to create VM \d+(:| -) .*already exists/.test(message)) return 'VmExists';
   if (status === 501) return 'NotImplemented';
   if (status >= 502 && status <= 504) return 'Unavailable';
   return 'ProxmoxError';

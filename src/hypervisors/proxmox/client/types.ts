@@ -53,6 +53,8 @@ export interface StorageContentItem {
   format: string;
   content?: string;
   size: number;
+  /** Bytes the volume takes on its storage (images on storages that know it). */
+  used?: number;
   ctime?: number;
   vmid?: number;
 }
@@ -83,4 +85,36 @@ export interface DownloadUrlParams {
   checksum?: string;
   'checksum-algorithm'?: 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
   'verify-certificates'?: boolean;
+}
+
+/** POST …/agent/exec. */
+export interface AgentExecReply {
+  pid: number;
+}
+
+/** GET …/agent/exec-status: out-data and err-data come already base64-decoded; booleans as 0/1. */
+export interface AgentExecStatus {
+  exited: boolean | 0 | 1;
+  exitcode?: number;
+  signal?: number;
+  'out-data'?: string;
+  'err-data'?: string;
+  'out-truncated'?: boolean | 0 | 1;
+  'err-truncated'?: boolean | 0 | 1;
+}
+
+/** One entry of …/agent/network-get-interfaces (the raw QGA reply). */
+export interface AgentInterface {
+  name: string;
+  'hardware-address'?: string;
+  'ip-addresses'?: { 'ip-address': string; 'ip-address-type': string; prefix?: number }[];
+}
+
+/** GET /nodes/{node}/qemu/{vmid}/snapshot: one snapshot, or name "current" for the running state. */
+export interface SnapshotItem {
+  name: string;
+  description: string;
+  parent?: string;
+  snaptime?: number;
+  vmstate?: number;
 }

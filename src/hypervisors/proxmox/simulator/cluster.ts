@@ -2,6 +2,7 @@
 // volumes, VMs (config, [PENDING] section, power, lock) and tasks (UPID, status, log).
 import { createHash, randomBytes } from 'node:crypto';
 import { formatUpid } from '../client/upid.js';
+import type { SimGuest } from './guest.js';
 
 /** A handler error, carried to the HTTP layer in PVE's envelope. */
 export class SimError extends Error {
@@ -47,6 +48,17 @@ export interface SimVm {
   pendingDelete: Map<string, 1 | 2>;
   running: boolean;
   startedAt?: number;
+  /** What runs inside, behind the guest agent (tests attach one). */
+  guest?: SimGuest;
+  /** Snapshots by name, oldest first (the config file's [snapname] sections). */
+  snapshots: Map<string, SimSnapshot>;
+}
+
+export interface SimSnapshot {
+  description: string;
+  snaptime: number;
+  vmstate: boolean;
+  parent?: string;
 }
 
 export interface SimTask {
@@ -112,7 +124,7 @@ export class SimCluster {
     const node = vm.node ?? [...this.nodes.keys()][0]!;
     const config: Record<string, string> = {};
     for (const [k, v] of Object.entries(vm.config)) config[k] = String(v);
-    const simVm: SimVm = { vmid: vm.vmid, node, config, pending: {}, pendingDelete: new Map(), running: vm.running ?? false, startedAt: vm.running ? Date.now() : undefined };
+    const simVm: SimVm = { vmid: vm.vmid, node, config, pending: {}, pendingDelete: new Map(), running: vm.running ?? false, startedAt: vm.running ? Date.now() : undefined, snapshots: new Map() };
     this.vms.set(vm.vmid, simVm);
     for (const value of Object.values(config)) {
       const volid = value.split(',')[0]!;
@@ -158,22 +170,41 @@ export class SimCluster {
   }
 
   /** Allocates a volume for a VM (a new disk or its cloud-init drive), named as PVE names it. */
-  allocate(storageId: string, vmid: number, kind: 'disk' | 'cloudinit', sizeBytes: number): SimVolume {
+  allocate(storageId: string, vmid: number, kind: 'disk' | 'cloudinit', sizeBytes: number, format?: string): SimVolume {
     const storage = this.storages.get(storageId);
     if (!storage) throw new SimError(500, `storage '${storageId}' does not exist\n`);
     if (!storage.content.includes('images')) throw new SimError(500, `storage '${storageId}' does not support vm images\n`);
     const dir = storage.type === 'dir' || storage.type === 'nfs';
+    // Block storages hold raw volumes only (the LVM-thin plugin's alloc_image dies on anything else).
+    if (format && !dir && format !== 'raw') throw new SimError(500, `unsupported format '${format}'\n`);
     let name = `vm-${vmid}-cloudinit`;
     if (kind === 'disk') {
       let n = 0;
       while ([...storage.volumes.keys()].some((v) => v.includes(`vm-${vmid}-disk-${n}`))) n++;
       name = `vm-${vmid}-disk-${n}`;
     }
-    const volid = dir ? `${storageId}:${vmid}/${name}.${kind === 'cloudinit' ? 'qcow2' : 'raw'}` : `${storageId}:${name}`;
+    const fileFormat = dir ? (kind === 'cloudinit' ? 'qcow2' : format ?? 'raw') : 'raw';
+    const volid = dir ? `${storageId}:${vmid}/${name}.${fileFormat}` : `${storageId}:${name}`;
     if (storage.volumes.has(volid)) throw new SimError(500, `unable to create image: volume '${volid}' already exists\n`);
-    const volume: SimVolume = { volid, format: dir && kind === 'cloudinit' ? 'qcow2' : 'raw', content: 'images', size: sizeBytes, ctime: Math.floor(Date.now() / 1000), vmid };
+    const volume: SimVolume = { volid, format: fileFormat, content: 'images', size: sizeBytes, ctime: Math.floor(Date.now() / 1000), vmid };
     storage.volumes.set(volid, volume);
     return volume;
+  }
+
+  /** Volumes a VM owns: allocated for it (vm-<vmid>-disk-N, vm-<vmid>-cloudinit). */
+  ownedVolumes(vmid: number): string[] {
+    return [...this.storages.values()].flatMap((s) => [...s.volumes.values()].filter((v) => v.vmid === vmid && v.content === 'images').map((v) => v.volid));
+  }
+
+  /** has_feature('snapshot'): every disk on a storage that snapshots (lvmthin, or qcow2 files). */
+  canSnapshot(vm: SimVm): boolean {
+    const disks = Object.entries(vm.config)
+      .filter(([k, v]) => /^(ide|sata|scsi|virtio|efidisk|tpmstate)\d+$/.test(k) && !/media=cdrom/.test(v) && !/cloudinit/.test(v) && v !== 'none')
+      .map(([, v]) => v.split(',')[0]!);
+    return disks.every((volid) => {
+      const storage = this.storages.get(volid.split(':')[0]!);
+      return storage?.type === 'lvmthin' || volid.endsWith('.qcow2');
+    });
   }
 
   free(volid: string): void {

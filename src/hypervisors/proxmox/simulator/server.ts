@@ -12,8 +12,10 @@ import { SimAuth } from './auth.js';
 import { selfSignedCertificate, type SelfSignedCertificate } from './certificate.js';
 import { paramError, SimCluster, SimError, type SimVm } from './cluster.js';
 import { Faults } from './faults.js';
+import { SimExecNotFound, type SimGuest } from './guest.js';
 import { PveSchema, validateParams, validateReturn, type Route } from './schema.js';
 import { applyConfigUpdate, applyPending, precheckConfigUpdate, type ConfigRequest } from './vm-config.js';
+import { simCloneVm, simCreateVm } from './create.js';
 
 export interface SimulatorOptions {
   nodes?: string[];
@@ -261,6 +263,46 @@ export class PveSimulator {
       return null;
     });
 
+    this.on('GET', '/nodes/{node}/qemu/{vmid}/snapshot', ({ params }) => {
+      const vm = vmOf(params);
+      const names = [...vm.snapshots.keys()];
+      const items: Record<string, unknown>[] = [...vm.snapshots].map(([name, s]) => ({
+        name, description: s.description, snaptime: s.snaptime, ...(s.vmstate ? { vmstate: 1 } : {}), ...(s.parent ? { parent: s.parent } : {}),
+      }));
+      items.push({ name: 'current', description: 'You are here!', ...(names.length ? { parent: names[names.length - 1] } : {}) });
+      return items;
+    });
+    this.on('POST', '/nodes/{node}/qemu/{vmid}/snapshot', (call) => {
+      const vm = vmOf(call.params);
+      const name = call.params.snapname as string;
+      // Reserved names are refused before the fork (Qemu.pm snapshot); the rest runs in the worker.
+      if (name === 'current' || name === 'pending') throw new SimError(500, `unable to use snapshot name '${name}' (reserved name)\n`);
+      return c.startTask(vm.node, 'qmsnapshot', String(vm.vmid), taskUser(call), this.faults.taskDurationMs, (log) => {
+        if (vm.config.lock) throw new SimError(500, `VM is locked (${vm.config.lock})`);
+        if (vm.snapshots.has(name)) throw new SimError(500, `snapshot name '${name}' already used`);
+        if (!c.canSnapshot(vm)) throw new SimError(500, 'snapshot feature is not available');
+        const vmstate = Boolean(call.params.vmstate) && vm.running;
+        if (vmstate) log('saving VM state and RAM using storage \'local\'');
+        const parent = [...vm.snapshots.keys()].pop();
+        vm.snapshots.set(name, { description: (call.params.description as string | undefined) ?? '', snaptime: Math.floor(Date.now() / 1000), vmstate, ...(parent ? { parent } : {}) });
+        log(`snapshotting VM ${vm.vmid} as '${name}'`);
+      }, this.faults.takeTaskFailure('qmsnapshot')).upid;
+    });
+    this.on('DELETE', '/nodes/{node}/qemu/{vmid}', (call) => {
+      const vm = vmOf(call.params);
+      if (vm.running) throw new SimError(500, `VM ${vm.vmid} is running - destroy failed\n`);
+      return c.startTask(vm.node, 'qmdestroy', String(vm.vmid), taskUser(call), this.faults.taskDurationMs, (log) => {
+        if (vm.config.lock) throw new SimError(500, `VM is locked (${vm.config.lock})`);
+        // destroy_vm frees every volume the VM owns (vm-<id>-*), referenced or not with purge;
+        // ISOs and other VMs' volumes stay.
+        for (const volid of c.ownedVolumes(vm.vmid)) {
+          c.free(volid);
+          log(`Removing image: 100% complete...done. (${volid})`);
+        }
+        c.vms.delete(vm.vmid);
+      }, this.faults.takeTaskFailure('qmdestroy')).upid;
+    });
+
     this.on('GET', '/nodes/{node}/qemu/{vmid}/status/current', ({ params }) => {
       const vm = vmOf(params);
       return { ...vmSummary(c.effectiveConfig(vm), vm), qmpstatus: vm.running ? 'running' : 'stopped', ha: { managed: 0 } };
@@ -274,6 +316,60 @@ export class PveSimulator {
     this.on('POST', '/nodes/{node}/qemu/{vmid}/status/stop', power('stop'));
     this.on('POST', '/nodes/{node}/qemu/{vmid}/status/shutdown', power('shutdown'));
     this.on('POST', '/nodes/{node}/qemu/{vmid}/status/reboot', power('reboot'));
+    this.on('POST', '/nodes/{node}/qemu', (call) => simCreateVm(c, call.params, {
+      user: taskUser(call), durationMs: this.faults.taskDurationMs, failure: this.faults.takeTaskFailure('qmcreate'),
+      start: (vm, log) => this.power(vm, 'start', log),
+    }).upid);
+    this.on('POST', '/nodes/{node}/qemu/{vmid}/clone', (call) => simCloneVm(c, call.params, {
+      user: taskUser(call), durationMs: this.faults.taskDurationMs, failure: this.faults.takeTaskFailure('qmclone'),
+    }).upid);
+
+    // The guest agent (QS:src/PVE/API2/Qemu/Agent.pm): synchronous, after assert_agent_available.
+    const agentOf = (p: Record<string, unknown>): SimGuest => {
+      const vm = vmOf(p);
+      const config = c.effectiveConfig(vm);
+      if (config.agent === undefined) throw new SimError(500, 'No QEMU guest agent configured\n');
+      if (!vm.running) throw new SimError(500, `VM ${vm.vmid} is not running\n`);
+      // agent: 0 passes the check above, but without the virtio-serial port the ping times out.
+      const enabled = !/^(0|enabled=0)(,|$)|(^|,)enabled=0(,|$)/.test(config.agent);
+      const guest = vm.guest;
+      if (!enabled || !guest || !guest.agentRunning || Date.now() - (vm.startedAt ?? 0) < guest.agentStartDelayMs) throw new SimError(500, 'QEMU guest agent is not running\n');
+      return guest;
+    };
+    const agentCall = <T>(call: () => T): T => {
+      try {
+        return call();
+      } catch (err) {
+        if (err instanceof SimExecNotFound) throw new SimError(500, `Agent error: ${err.message}\n`);
+        throw err;
+      }
+    };
+    this.on('POST', '/nodes/{node}/qemu/{vmid}/agent/ping', ({ params }) => { agentOf(params); return { result: {} }; });
+    this.on('GET', '/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces', ({ params }) => ({
+      result: agentOf(params).interfaces.map((i) => ({
+        name: i.name, 'hardware-address': i.mac,
+        'ip-addresses': i.ipv4 ? [{ 'ip-address': i.ipv4, 'ip-address-type': 'ipv4', prefix: 24 }] : [],
+        statistics: { 'rx-bytes': 0, 'tx-bytes': 0, 'rx-packets': 0, 'tx-packets': 0, 'rx-errs': 0, 'tx-errs': 0, 'rx-dropped': 0, 'tx-dropped': 0 },
+      })),
+    }));
+    this.on('POST', '/nodes/{node}/qemu/{vmid}/agent/exec', ({ params }) => {
+      const guest = agentOf(params);
+      const command = params.command as string[] | undefined;
+      if (!command?.length && params['input-data'] === undefined) throw new SimError(500, 'command or input-data (or both) required\n');
+      return { pid: agentCall(() => guest.start(command ?? [], params['input-data'] as string | undefined)) };
+    });
+    this.on('GET', '/nodes/{node}/qemu/{vmid}/agent/exec-status', ({ params }) => {
+      const result = agentOf(params).status(params.pid as number);
+      if (!result) throw new SimError(500, `Agent error: Invalid parameter 'pid'\n`);
+      return { exited: 1, exitcode: result.exitcode, ...(result.out ? { 'out-data': result.out } : {}), ...(result.err ? { 'err-data': result.err } : {}) };
+    });
+    this.on('POST', '/nodes/{node}/qemu/{vmid}/agent/file-write', ({ params }) => {
+      const guest = agentOf(params);
+      const raw = params.content as string;
+      const content = params.encode === 0 ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+      agentCall(() => guest.writeFile(params.file as string, content));
+      return null;
+    });
   }
 
   private power(vm: SimVm, action: 'start' | 'stop' | 'shutdown' | 'reboot', log: (line: string) => void): void {
@@ -348,7 +444,7 @@ export class PveSimulator {
       log(`downloading ${p.url} to ${filePath}`);
       const response = await fetch(p.url as string, { signal: AbortSignal.timeout(60_000) });
       if (!response.ok) throw new SimError(500, `download failed: ${response.status} ${response.statusText}`);
-      const bytes = Buffer.from(await response.arrayBuffer());
+      const bytes = await readWithProgress(response, log);
       log(`download of '${p.url}' to '${filePath}' finished`);
       if (expected && algorithm) {
         const got = createHash(algorithm).update(bytes).digest('hex');
@@ -367,6 +463,23 @@ function vmSummary(config: Record<string, string>, vm: SimVm): Record<string, un
     uptime: vm.startedAt ? Math.floor((Date.now() - vm.startedAt) / 1000) : 0, cpu: 0, netin: 0, netout: 0, diskread: 0, diskwrite: 0,
     ...(config.lock ? { lock: config.lock } : {}), ...(config.tags ? { tags: config.tags } : {}), ...(config.template === '1' ? { template: 1 } : {}),
   };
+}
+
+/**
+ * The body of a download, logged as PVE's download task logs it (wget --progress=dot): a Length
+ * line, then a line with the percentage so far as each chunk arrives.
+ */
+async function readWithProgress(response: Response, log: (line: string) => void): Promise<Buffer> {
+  const length = Number(response.headers.get('content-length') ?? NaN);
+  log(Number.isFinite(length) ? `Length: ${length} [${response.headers.get('content-type') ?? 'application/octet-stream'}]` : 'Length: unspecified');
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of response.body ?? []) {
+    chunks.push(Buffer.from(chunk));
+    received += chunk.length;
+    if (Number.isFinite(length) && length > 0) log(`${String(Math.floor((received - chunk.length) / 1024)).padStart(6)}K ........ ${Math.floor((received / length) * 100)}% 1.00M 0s`);
+  }
+  return Buffer.concat(chunks);
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

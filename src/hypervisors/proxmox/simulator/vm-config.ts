@@ -72,7 +72,7 @@ export function precheckConfigUpdate(cluster: SimCluster, vm: SimVm, req: Config
 }
 
 /** The change itself (inside the qmconfig task for POST, inside the request for PUT). */
-export function applyConfigUpdate(cluster: SimCluster, vm: SimVm, req: ConfigRequest, log: (line: string) => void): void {
+export function applyConfigUpdate(cluster: SimCluster, vm: SimVm, req: ConfigRequest, log: (line: string) => void, defaultStorage?: string): void {
   const before = cluster.effectiveConfig(vm);
   for (const key of req.revert) {
     delete vm.pending[key];
@@ -89,7 +89,7 @@ export function applyConfigUpdate(cluster: SimCluster, vm: SimVm, req: ConfigReq
 
   for (const [key, raw] of Object.entries(req.set)) {
     let value = raw;
-    if (isDriveKey(key)) value = allocateDrive(cluster, vm, key, value, before, log);
+    if (isDriveKey(key)) value = allocateDrive(cluster, vm, key, value, before, log, defaultStorage);
     if (key === 'cipassword' && !/^w/.test(String(before.ostype ?? req.set.ostype ?? '')) && !CRYPTED.test(value)) value = simCrypt(value);
     if (/^net\d+$/.test(key) && !/(^|,)(macaddr=|[a-z0-9-]+=[0-9A-Fa-f]{2}:)/.test(value)) value = addMac(cluster, value);
     vm.pending[key] = value;
@@ -118,7 +118,7 @@ export function applyConfigUpdate(cluster: SimCluster, vm: SimVm, req: ConfigReq
   hotplugPending(cluster, vm, log);
 }
 
-function allocateDrive(cluster: SimCluster, vm: SimVm, key: string, value: string, before: Record<string, string>, log: (line: string) => void): string {
+function allocateDrive(cluster: SimCluster, vm: SimVm, key: string, value: string, before: Record<string, string>, log: (line: string) => void, defaultStorage?: string): string {
   const file = driveFile(value);
   const rest = value.split(',').slice(1).filter((p) => !/^(file|volume)=/.test(p));
   const ci = /^([a-z][a-z0-9\-_.]*[a-z0-9]):cloudinit$/i.exec(file);
@@ -130,11 +130,20 @@ function allocateDrive(cluster: SimCluster, vm: SimVm, key: string, value: strin
     return [volume.volid, ...rest.filter((p) => !p.startsWith('media=')), 'media=cdrom'].join(',');
   }
   const disk = NEW_DISK.exec(file);
+  if (disk && key === 'efidisk0') {
+    // The EFI vars volume has the firmware's size whatever number is given (4 MiB for efitype=4m, else 528 KiB).
+    const fourMiB = rest.includes('efitype=4m');
+    const volume = cluster.allocate(disk[2] ?? defaultStorage ?? 'local-lvm', vm.vmid, 'disk', fourMiB ? 4 * 2 ** 20 : 528 * 1024);
+    log(`${key}: successfully created disk '${volume.volid},size=${fourMiB ? '4M' : '528K'}'`);
+    return [volume.volid, ...rest.filter((p) => !p.startsWith('format=')), `size=${fourMiB ? '4M' : '528K'}`].join(',');
+  }
   if (disk && !isCdromDrive(value)) {
     const sizeGiB = Number(disk[3]);
-    const volume = cluster.allocate(disk[2] ?? 'local-lvm', vm.vmid, 'disk', sizeGiB * 2 ** 30);
+    // format= picks the image format at allocation; the printed entry names the volume instead.
+    const format = /^format=(.+)$/.exec(rest.find((p) => p.startsWith('format=')) ?? '')?.[1];
+    const volume = cluster.allocate(disk[2] ?? defaultStorage ?? 'local-lvm', vm.vmid, 'disk', sizeGiB * 2 ** 30, format);
     log(`${key}: successfully created disk '${volume.volid},size=${sizeGiB}G'`);
-    return [volume.volid, ...rest, `size=${sizeGiB}G`].join(',');
+    return [volume.volid, ...rest.filter((p) => !p.startsWith('format=')), `size=${sizeGiB}G`].join(',');
   }
   return value;
 }
