@@ -8,7 +8,7 @@ import { IsoAttachmentSpec, type IsoAttachment, type IsoAttachmentStatus } from 
 import type { VirtualMachine } from '../../api/v1alpha1/virtual-machine.js';
 import type { HypervisorDriver, VmRef } from '../../hypervisors/driver.js';
 import type { DriverPool } from '../../hypervisors/pool.js';
-import { changedConditions, setCondition, type ConditionUpdate } from '../../kube/conditions.js';
+import { setCondition, type ConditionUpdate } from '../../kube/conditions.js';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../../kube/controller.js';
 import { errorMessage } from '../../kube/errors.js';
 import { hasFinalizer } from '../../kube/finalizers.js';
@@ -163,12 +163,10 @@ export class IsoAttachmentReconciler implements Reconciler {
     const status: Record<string, unknown> = { ...(iso.status ?? {}), ...fields, observedGeneration: generation, conditions };
     for (const [k, v] of Object.entries(status)) if (v === undefined) delete status[k];
     const wrote = await this.store.writeStatus('IsoAttachment', iso, status);
-    // The first phase is not news, and Attached has its own Event naming the slot.
+    // The first phase is not news. The attach is reported once, where it happens: the
+    // VirtualMachine's IsoAttached Event (and audit line) names the volume and the slot.
     if (wrote && fields.phase && iso.status?.phase && fields.phase !== iso.status.phase && fields.phase !== 'Attached') {
       this.store.recordEvent(iso, fields.phase === 'Failed' ? 'Warning' : 'Normal', fields.phase, 'Phase', `Phase ${fields.phase}.`);
-    }
-    for (const c of wrote ? changedConditions(before, conditions) : []) {
-      if (c.type === 'Attached' && c.status === 'True') this.store.recordEvent(iso, 'Normal', 'Attached', 'Attach', c.message);
     }
     return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
   }

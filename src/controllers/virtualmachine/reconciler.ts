@@ -286,7 +286,9 @@ export class VirtualMachineReconciler implements Reconciler {
       }
       pass.fields.cloudInitHash = hash;
       this.store.recordEvent(vm, 'Normal', 'CloudInitWritten', 'CloudInit', 'The cloud-init drive was written from spec.cloudInit.');
-      pass.updates.push({ type: 'CloudInitConfigured', status: 'True', reason: 'Written', message: 'The cloud-init drive holds the current spec.cloudInit content.' });
+      // The same reason as a pass that finds it current: a reason saying "this pass wrote" flipped
+      // on the next pass (a status write and an Event per VM). CloudInitWritten is the change's Event.
+      pass.updates.push({ type: 'CloudInitConfigured', status: 'True', reason: 'UpToDate', message: 'The cloud-init drive holds the current spec.cloudInit content.' });
       return false;
     } catch (err) {
       pass.updates.push({ type: 'CloudInitConfigured', status: 'False', reason: codeOf(err, 'WriteFailed'), message: `Writing the cloud-init drive failed: ${redact(errorMessage(err), content.password)}` });
@@ -408,6 +410,9 @@ export class VirtualMachineReconciler implements Reconciler {
       // A condition first observed in a good state is not news (and at 10,000 VMs, one Event
       // per condition would be most of the writes the API server sees); changes are.
       if (!warning && !before?.some((b) => b.type === c.type)) continue;
+      // Good before and good now (only the reason or message moved): the change itself has its
+      // own Event (IsoAttached, BootOrderChanged, ...); this would report it a second time.
+      if (!warning && before?.some((b) => b.type === c.type && b.status === c.status)) continue;
       this.store.recordEvent(vm, warning ? 'Warning' : 'Normal', c.reason, c.type, c.message);
     }
     return status as VirtualMachineStatus;
