@@ -78,26 +78,31 @@ export class KubeClient {
   }
 
   async request<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
+    return this.send<T>(this.dispatcher, await this.authHeaders(), path, options);
+  }
+
+  /** One JSON request on a connection pool, with the given credentials; 4xx/5xx become ApiErrors. */
+  private async send<T>(dispatcher: Dispatcher, auth: Record<string, string>, path: string, options: RequestOptions): Promise<T> {
     const url = this.url(path, options.query);
-    const headers: Record<string, string> = { ...(await this.authHeaders()), accept: 'application/json' };
+    const headers: Record<string, string> = { ...auth, accept: 'application/json' };
     let body: string | undefined;
     if (options.body !== undefined) {
       body = JSON.stringify(options.body);
       headers['content-type'] = options.contentType ?? 'application/json';
     }
-    const signal = options.signal ?? AbortSignal.timeout(options.timeoutMs ?? 30_000);
-    const res = await this.dispatcher.request({
+    const res = await dispatcher.request({
       origin: url.origin,
       path: url.pathname + url.search,
       method: options.method ?? 'GET',
       headers,
       body,
-      signal,
+      signal: options.signal ?? AbortSignal.timeout(options.timeoutMs ?? 30_000),
     });
     const text = await res.body.text();
     if (res.statusCode >= 400) throw apiError(res.statusCode, text, `${options.method ?? 'GET'} ${url.pathname}`);
     return (text ? JSON.parse(text) : undefined) as T;
   }
+
 
   /**
    * Opens a watch and calls onEvent for each event until the server ends the stream, the signal
@@ -141,24 +146,7 @@ export class KubeClient {
         servername: this.tls.servername as string | undefined,
       },
     });
-    const url = this.url(path, options.query);
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
-    let body: string | undefined;
-    if (options.body !== undefined) {
-      body = JSON.stringify(options.body);
-      headers['content-type'] = options.contentType ?? 'application/json';
-    }
-    const res = await this.personDispatcher.request({
-      origin: url.origin,
-      path: url.pathname + url.search,
-      method: options.method ?? 'GET',
-      headers,
-      body,
-      signal: options.signal ?? AbortSignal.timeout(options.timeoutMs ?? 30_000),
-    });
-    const text = await res.body.text();
-    if (res.statusCode >= 400) throw apiError(res.statusCode, text, `${options.method ?? 'GET'} ${url.pathname}`);
-    return (text ? JSON.parse(text) : undefined) as T;
+    return this.send<T>(this.personDispatcher, { authorization: `Bearer ${token}` }, path, options);
   }
 
   async close(): Promise<void> {

@@ -25,6 +25,11 @@ export function isPowerOperation(operation: Operation | undefined): boolean {
   return operation?.kind.startsWith(KIND_PREFIX) === true;
 }
 
+/** The action a power operation carries out: start, shutdown or reboot. */
+export function powerActionOf(operation: Operation): string {
+  return operation.kind.slice(KIND_PREFIX.length);
+}
+
 export function powerIntent(action: PowerAction, why: string): Operation {
   return { id: randomUUID().slice(0, 8), kind: `${KIND_PREFIX}${action}`, startedAt: metaTime(), steps: [{ description: `power ${action}: ${why}`.slice(0, 1024), done: false }] };
 }
@@ -42,7 +47,7 @@ export async function pollPowerOperation(operation: Operation, driver: Hyperviso
     if (!task.done) return { running: true };
     return task.ok === false ? { running: false, failure: task.message ?? 'the task failed' } : { running: false };
   }
-  const action = operation.kind.slice(KIND_PREFIX.length);
+  const action = powerActionOf(operation);
   const reached = (action === 'start' && observed.power === 'Running') || (action === 'shutdown' && observed.power === 'Stopped');
   if (reached) return { running: false };
   return now - Date.parse(operation.startedAt) < UNKNOWN_OUTCOME_GRACE_MS ? { running: true } : { running: false };

@@ -36,7 +36,7 @@ import { ensureVmCreated } from './create.js';
 import { reconcileDisks } from './disks.js';
 import { bootMediaCondition } from './boot-media.js';
 import { guestPhaseWanted, runGuestPhase } from './guest-phase.js';
-import { isPowerOperation, pollPowerOperation, POWER_POLL_MS, powerIntent, withTask, type PowerAction } from './power-operation.js';
+import { isPowerOperation, pollPowerOperation, powerActionOf, POWER_POLL_MS, powerIntent, withTask, type PowerAction } from './power-operation.js';
 
 const RETRY_MS = 30_000;
 
@@ -130,7 +130,7 @@ export class VirtualMachineReconciler implements Reconciler {
     let powerSettling = false;
     if (vm.status?.operation && isPowerOperation(vm.status.operation)) {
       const operation = vm.status.operation;
-      const action = `${operation.kind.slice('power.'.length)}${operation.task ? ` (task ${operation.task})` : ''}`;
+      const action = `${powerActionOf(operation)}${operation.task ? ` (task ${operation.task})` : ''}`;
       const outcome = await pollPowerOperation(operation, driver, ref, observed, ctx.signal);
       if (outcome.running) {
         pass.updates.push({ type: 'PowerConfigured', status: 'Unknown', reason: 'PowerTaskRunning', message: `${action} is running; no other power action is asked for meanwhile.` });
