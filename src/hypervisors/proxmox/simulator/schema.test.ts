@@ -1,5 +1,6 @@
 // The request validator against the official schema: the messages PVE::JSONSchema gives.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PveSchema, validateParams } from './schema.js';
@@ -38,6 +39,20 @@ describe('PVE schema validation', () => {
     expect(errors).toEqual({ url: 'value does not match the regex pattern', 'checksum-algorithm': "missing property - 'checksum' requires this property" });
     expect(check('GET', '/nodes/bad_node!/qemu/100/config', {}).node).toBe('invalid format - value does not look like a valid node name');
     expect(check('PUT', '/nodes/pve1/qemu/100/config', { delete: 'ide2,9x' }).delete).toBe("invalid format - invalid configuration ID '9x'");
+  });
+});
+
+describe('the supplement beside the official copy', () => {
+  it('adds the snapshot endpoints the official subset lacks', () => {
+    expect(route('POST', '/nodes/pve1/qemu/100/snapshot').method.name).toBe('snapshot');
+    expect(check('POST', '/nodes/pve1/qemu/100/snapshot', { snapname: 'bad name' }).snapname).toContain('invalid format');
+  });
+
+  it('may not replace an endpoint the official copy has', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pve-schema-'));
+    writeFileSync(join(dir, 'endpoints.json'), JSON.stringify({ endpoints: { '/version': { GET: { method: 'GET', name: 'version' } } } }));
+    writeFileSync(join(dir, 'supplement.json'), JSON.stringify({ endpoints: { '/version': { GET: { method: 'GET', name: 'other' } } } }));
+    expect(() => PveSchema.load(join(dir, 'endpoints.json'))).toThrow('/version is in the official schema; a supplement may only add endpoints');
   });
 });
 

@@ -110,8 +110,20 @@ export class PveSchema {
     this.routes.sort((a, b) => b.segments.length - a.segments.length);
   }
 
+  /**
+   * The official schema, plus supplement.json beside it when present: endpoints cut the same way
+   * from the same apidata.js that the official subset lacks. A supplement never replaces an
+   * official endpoint, so the official copy stays the judge of everything it covers.
+   */
   static load(path = locateSchemaFile()): PveSchema {
-    return new PveSchema(JSON.parse(readFileSync(path, 'utf8')) as EndpointsFile);
+    const official = JSON.parse(readFileSync(path, 'utf8')) as EndpointsFile;
+    const supplementPath = join(dirname(path), 'supplement.json');
+    if (!existsSync(supplementPath)) return new PveSchema(official);
+    const supplement = JSON.parse(readFileSync(supplementPath, 'utf8')) as EndpointsFile;
+    for (const template of Object.keys(supplement.endpoints)) {
+      if (template in official.endpoints) throw new Error(`${supplementPath}: ${template} is in the official schema; a supplement may only add endpoints`);
+    }
+    return new PveSchema({ ...official, endpoints: { ...official.endpoints, ...supplement.endpoints } });
   }
 
   /** The documented method for this path, or why there is none (PVE answers 501 then). */
