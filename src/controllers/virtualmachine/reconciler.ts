@@ -33,6 +33,7 @@ import { ASSIGNMENT_VM_INDEX } from '../../boot/indexes.js';
 import type { NodeBootAssignment } from '../../api/v1alpha1/node-boot-assignment.js';
 import { VM_INDEX } from './watches.js';
 import { ensureVmCreated } from './create.js';
+import { applyDeferral } from './apply-deferral.js';
 import { reconcileDisks } from './disks.js';
 import { bootMediaCondition } from './boot-media.js';
 import { guestPhaseWanted, runGuestPhase } from './guest-phase.js';
@@ -200,7 +201,7 @@ export class VirtualMachineReconciler implements Reconciler {
       const applied = await this.apply(pass, driver, ref, observed, plan, attachments, ctx);
       if (applied === 'replan') return { requeueAfterMs: 0 };
       observed = applied.observed;
-      if (applied.failed) requeueAfterMs = RETRY_MS;
+      if (applied.failed) requeueAfterMs = applied.retryAfterMs ?? RETRY_MS;
       mediaInPlace = !applied.failed;
     }
 
@@ -297,7 +298,7 @@ export class VirtualMachineReconciler implements Reconciler {
   }
 
   /** Records the change in status, applies it, and on failure rolls back the steps that took effect. */
-  private async apply(pass: Pass, driver: HypervisorDriver, ref: VmRef, observed: ObservedVm, plan: Plan, attachments: IsoAttachment[], ctx: ReconcileContext): Promise<'replan' | { observed: ObservedVm; failed: boolean }> {
+  private async apply(pass: Pass, driver: HypervisorDriver, ref: VmRef, observed: ObservedVm, plan: Plan, attachments: IsoAttachment[], ctx: ReconcileContext): Promise<'replan' | { observed: ObservedVm; failed: boolean; retryAfterMs?: number }> {
     const operation = {
       id: randomUUID().slice(0, 8), kind: 'media', digest: observed.digest, startedAt: metaTime(),
       steps: plan.steps.map((s) => ({ description: describeStep(s).slice(0, 1024), done: false })),
@@ -315,6 +316,13 @@ export class VirtualMachineReconciler implements Reconciler {
         this.store.recordEvent(vm, 'Normal', 'Replanned', 'Plan', `The VM changed while bootplane was changing it (config digest); planning again. ${errorMessage(err)}`);
         await this.writeStatus(vm, [], { operation: undefined });
         return 'replan';
+      }
+      const deferred = applyDeferral(err, vm.status?.conditions);
+      if (deferred) {
+        ctx.log.warn({ err: errorMessage(err), retryAfterMs: deferred.requeueAfterMs }, 'change deferred: VM locked or no answer');
+        pass.fields.operation = undefined;
+        pass.updates.push(deferred.condition);
+        return { observed, failed: true, retryAfterMs: deferred.requeueAfterMs };
       }
       return { observed: await this.rollback(pass, driver, ref, observed, plan, attachments, err, ctx), failed: true };
     }

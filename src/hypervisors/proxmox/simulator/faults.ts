@@ -11,6 +11,14 @@ export interface FaultRule {
   skip?: number;
 }
 
+export interface HangFault extends FaultRule {
+  /**
+   * PVE handles the call, then the reply is lost on the way back (a write that took effect while
+   * the client timed out). Without it the call never reaches PVE's handler.
+   */
+  afterHandling?: boolean;
+}
+
 export interface ErrorFault extends FaultRule {
   status: number;
   message: string;
@@ -24,7 +32,7 @@ export class Faults {
   /** PVE holds back every 401 by 3 s; tests usually want that off. */
   authFailureDelayMs = 0;
   private errors: ErrorFault[] = [];
-  private hangs: FaultRule[] = [];
+  private hangs: HangFault[] = [];
   private taskFailures: { type: string; message: string; times: number }[] = [];
   private interceptors: { rule: FaultRule; run: () => void }[] = [];
 
@@ -32,7 +40,7 @@ export class Faults {
   failCalls(rule: ErrorFault): void { this.errors.push({ ...rule }); }
 
   /** The next `times` matching calls never answer (the client's timeout must fire). */
-  hangCalls(rule: FaultRule): void { this.hangs.push({ ...rule }); }
+  hangCalls(rule: HangFault): void { this.hangs.push({ ...rule }); }
 
   /** The next `times` tasks of this type end with TASK ERROR: message. */
   failTasks(type: string, message: string, times = 1): void { this.taskFailures.push({ type, message, times }); }
@@ -58,7 +66,7 @@ export class Faults {
     return take(this.errors, method, path);
   }
 
-  takeHang(method: string, path: string): FaultRule | undefined {
+  takeHang(method: string, path: string): HangFault | undefined {
     return take(this.hangs, method, path);
   }
 

@@ -96,7 +96,9 @@ export class PveSimulator {
       const body = await readBody(req);
       if (this.faults.latencyMs) await sleep(this.faults.latencyMs);
       this.faults.runInterceptors(method, path);
-      if (this.faults.takeHang(method, path)) return; // never answers; the client's timeout must fire
+      // Never answers; the client's timeout must fire. afterHandling: handled first, reply lost.
+      const hang = this.faults.takeHang(method, path);
+      if (hang && !hang.afterHandling) return;
       const injected = this.faults.takeError(method, path);
       if (injected) return this.reply(res, injected.status, injected.message, { data: null, message: `${injected.message}\n` });
 
@@ -135,9 +137,11 @@ export class PveSimulator {
       try {
         data = await handler({ route, params: values, user, tokenid });
       } catch (err) {
+        if (hang) return;
         if (err instanceof SimError) return this.replyError(res, err);
         throw err;
       }
+      if (hang) return;
       const violations = validateReturn(route.method.returns, data);
       if (violations.length) {
         this.schemaViolations.push(...violations.map((v) => `${method} ${route.template}: ${v}`));

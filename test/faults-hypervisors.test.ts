@@ -1,0 +1,171 @@
+// Hypervisor faults against the real control plane and the PVE simulator, each ending in
+// convergence with nothing lost or duplicated: calls that never answer (a read, a write that
+// never reached PVE, and a write PVE applied whose reply was lost), a VM held locked by a backup
+// or snapshot, and a task far slower than a reconcile pass across a controller restart.
+// (kube-apiserver, etcd, silent watches and the leader killed mid-task: faults.test.ts.)
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { PveSimulator } from '../src/hypervisors/proxmox/simulator/server.js';
+import { condition, eventually, getJson, kubectlOk } from './support/kube.js';
+import { startProxmoxSite, stopProxmoxSite, TOKEN_SECRET, type ProxmoxSite } from './support/proxmox.js';
+
+let site: ProxmoxSite;
+let sim: PveSimulator;
+let ns: string;
+let hv: string;
+let nextVmid = 800;
+
+beforeAll(async () => {
+  site = await startProxmoxSite('faults2', (sim) => {
+    for (const iso of ['installer.iso', 'rescue.iso']) sim.cluster.addIso(`local:iso/${iso}`);
+  });
+  ({ sim, ns, hv } = site);
+});
+
+afterEach(() => {
+  sim.faults.reset();
+  expect(sim.schemaViolations).toEqual([]);
+});
+
+afterAll(async () => {
+  await stopProxmoxSite(site, 'isoattachments,virtualmachines');
+});
+
+const apply = (yaml: string) => kubectlOk(['apply', '-f', '-'], yaml);
+const vmYaml = (name: string, vmid: number) => `apiVersion: bootplane.io/v1alpha1
+kind: VirtualMachine
+metadata: {name: ${name}, namespace: ${ns}}
+spec:
+  hypervisorRef: {name: ${hv}}
+  proxmox: {node: pve1, vmid: ${vmid}}
+  bootOrder: {preset: cdrom_hd}
+`;
+const isoYaml = (name: string, vm: string, volume: string) => `apiVersion: bootplane.io/v1alpha1
+kind: IsoAttachment
+metadata: {name: ${name}, namespace: ${ns}}
+spec:
+  vmRef: {name: ${vm}}
+  source: {volume: "${volume}"}
+`;
+
+/** A VM whose boot order is already what bootplane wants while no ISO is attached (disk first). */
+function addVm(name: string): number {
+  const vmid = nextVmid++;
+  sim.cluster.addVm({ vmid, node: 'pve1', config: { name, ostype: 'l26', scsi0: `local-lvm:vm-${vmid}-disk-0,size=8G`, net0: `virtio=BC:24:11:00:08:${(vmid % 100).toString(16).padStart(2, '0')},bridge=vmbr0`, boot: 'order=scsi0' } });
+  return vmid;
+}
+
+const configWrites = (vmid: number) => sim.calls.filter((c) => new RegExp(`^(PUT|POST) /nodes/pve1/qemu/${vmid}/config$`).test(c));
+const isoSlots = (vmid: number, iso: string) => Object.entries(sim.cluster.vms.get(vmid)!.config).filter(([, v]) => v.startsWith(`${iso},`)).map(([k]) => k);
+
+async function until(kindName: string, type: string, pred: (c: { status: string; reason: string; message: string }) => boolean, what: string, timeoutMs = 90_000) {
+  return eventually(async () => {
+    const c = await condition(kindName, type, ns);
+    return c && pred(c) && c;
+  }, what, timeoutMs, 250);
+}
+
+async function eventsOf(name: string): Promise<{ reason: string; note: string; type: string }[]> {
+  return (JSON.parse(await kubectlOk(['get', 'events.events.k8s.io', '-n', ns, '--field-selector', `regarding.name=${name}`, '-o', 'json'])) as { items: { reason: string; note: string; type: string }[] }).items;
+}
+
+/** What a person sees: status and Events of the VM and its ISO. None may hold the token. */
+async function expectNoSecret(vm: string, iso: string): Promise<void> {
+  const everything = JSON.stringify(await getJson(['get', `vm/${vm}`, `isoattachment/${iso}`, '-n', ns])) + JSON.stringify(await eventsOf(vm)) + JSON.stringify(await eventsOf(iso));
+  expect(everything).not.toContain(TOKEN_SECRET);
+}
+
+describe('Proxmox calls that never answer', () => {
+  it('config reads that hang: the timeout fires, the VM reports it, and it converges once PVE answers', async () => {
+    const vmid = addVm('faults2-read');
+    // Every read of this VM hangs (GETs are retried by the client, each attempt times out).
+    sim.faults.hangCalls({ method: 'GET', path: new RegExp(`/qemu/${vmid}/pending$`), times: 1_000 });
+    await apply(vmYaml('faults2-read', vmid));
+    await apply(isoYaml('faults2-read-iso', 'faults2-read', 'local:iso/installer.iso'));
+    const found = await until('vm/faults2-read', 'VmFound', (c) => c.reason === 'Timeout', 'VmFound Timeout');
+    expect(found.status).toBe('Unknown');
+    expect(found.message).toMatch(/got no answer within 5000 ms/);
+    expect(configWrites(vmid)).toHaveLength(0);
+    sim.faults.reset(); // PVE answers again
+    await until('isoattachment/faults2-read-iso', 'Attached', (c) => c.status === 'True', 'attached once PVE answers', 120_000);
+    expect(isoSlots(vmid, 'local:iso/installer.iso')).toHaveLength(1);
+    expect(configWrites(vmid)).toHaveLength(1);
+    await expectNoSecret('faults2-read', 'faults2-read-iso');
+  });
+
+  it('config writes that never reach PVE: reported, not rolled back, retried with backoff, applied once', async () => {
+    const vmid = addVm('faults2-lost');
+    const before = { ...sim.cluster.vms.get(vmid)!.config };
+    sim.faults.hangCalls({ method: 'PUT', path: new RegExp(`/qemu/${vmid}/config$`), times: 1_000 });
+    await apply(vmYaml('faults2-lost', vmid));
+    await apply(isoYaml('faults2-lost-iso', 'faults2-lost', 'local:iso/installer.iso'));
+    const timedOut = await until('vm/faults2-lost', 'MediaConfigured', (c) => c.reason === 'HypervisorTimeout', 'MediaConfigured HypervisorTimeout');
+    expect(timedOut.message).toMatch(/got no answer within 5000 ms/);
+    expect(timedOut.message).toMatch(/unknown/);
+    // 20 s of silence: each write waits 5 s for its timeout, and the retries back off.
+    const writesAtStart = configWrites(vmid).length;
+    await new Promise((r) => setTimeout(r, 20_000));
+    expect(configWrites(vmid).length - writesAtStart).toBeLessThanOrEqual(3);
+    // The hung writes changed nothing, and nothing was "rolled back" over them.
+    expect(sim.cluster.vms.get(vmid)!.config).toEqual(before);
+    sim.faults.reset();
+    await until('isoattachment/faults2-lost-iso', 'Attached', (c) => c.status === 'True', 'attached once PVE answers', 120_000);
+    expect(isoSlots(vmid, 'local:iso/installer.iso')).toHaveLength(1);
+    const events = await eventsOf('faults2-lost');
+    const reasons = events.map((e) => e.reason);
+    expect(events.find((e) => e.reason === 'HypervisorTimeout')?.type).toBe('Warning');
+    expect(reasons).not.toContain('RolledBack');
+    expect(reasons.filter((r) => r === 'IsoAttached')).toHaveLength(1);
+    await expectNoSecret('faults2-lost', 'faults2-lost-iso');
+  });
+
+  it('a config write PVE applied but whose reply was lost: the next pass finds it in the config and does not write it again', async () => {
+    const vmid = addVm('faults2-applied');
+    sim.faults.hangCalls({ method: 'PUT', path: new RegExp(`/qemu/${vmid}/config$`), times: 1, afterHandling: true });
+    await apply(vmYaml('faults2-applied', vmid));
+    await apply(isoYaml('faults2-applied-iso', 'faults2-applied', 'local:iso/installer.iso'));
+    // The timeout's condition lasts until the next pass; its Warning Event stays.
+    const warning = await eventually(async () => (await eventsOf('faults2-applied')).find((e) => e.reason === 'HypervisorTimeout'), 'HypervisorTimeout Event', 90_000);
+    expect(warning.type).toBe('Warning');
+    await until('isoattachment/faults2-applied-iso', 'Attached', (c) => c.status === 'True', 'attached, seen from the config');
+    await until('vm/faults2-applied', 'MediaConfigured', (c) => c.status === 'True', 'MediaConfigured True');
+    expect(isoSlots(vmid, 'local:iso/installer.iso')).toHaveLength(1);
+    expect(sim.cluster.vms.get(vmid)!.config.boot).toMatch(/^order=ide2;scsi0/);
+    // One write in all: the one whose reply was lost. No second write, no rollback. (Nothing
+    // else is written: the boot order the VM starts with is the one wanted without the ISO.)
+    expect(configWrites(vmid)).toHaveLength(1);
+    expect((await eventsOf('faults2-applied')).map((e) => e.reason)).not.toContain('RolledBack');
+    await expectNoSecret('faults2-applied', 'faults2-applied-iso');
+  });
+});
+
+describe('a VM locked by another PVE job', () => {
+  for (const lock of ['backup', 'snapshot']) {
+    it(`reports lock ${lock}, does not roll back or spin, and converges once the lock is released`, async () => {
+      const name = `faults2-lock-${lock}`;
+      const vmid = addVm(name);
+      const vm = sim.cluster.vms.get(vmid)!;
+      vm.config.lock = lock;
+      await apply(vmYaml(name, vmid));
+      await apply(isoYaml(`${name}-iso`, name, 'local:iso/rescue.iso'));
+      const locked = await until(`vm/${name}`, 'MediaConfigured', (c) => c.reason === 'VmLocked', 'MediaConfigured VmLocked');
+      expect(locked.message).toContain(`locked (${lock})`);
+      const iso = await until(`isoattachment/${name}-iso`, 'Attached', (c) => c.status === 'False', 'IsoAttachment waiting');
+      expect(iso.message).toContain('VmLocked');
+      // Held for 12 s: retries back off (2 s, then as long as the lock has lasted), no hot loop.
+      const writesAtStart = configWrites(vmid).length;
+      await new Promise((r) => setTimeout(r, 12_000));
+      const writesWhileLocked = configWrites(vmid).length - writesAtStart;
+      expect(writesWhileLocked).toBeLessThanOrEqual(4);
+      expect(Object.values(vm.config).join(' ')).not.toContain('rescue.iso');
+      delete vm.config.lock;
+      await until(`isoattachment/${name}-iso`, 'Attached', (c) => c.status === 'True', 'attached after the lock went', 120_000);
+      expect(isoSlots(vmid, 'local:iso/rescue.iso')).toHaveLength(1);
+      const reasons = (await eventsOf(name)).map((e) => e.reason);
+      expect(reasons).toContain('VmLocked');
+      expect(reasons).not.toContain('RolledBack');
+      expect(reasons).not.toContain('ApplyFailed');
+      expect(reasons.filter((r) => r === 'IsoAttached')).toHaveLength(1);
+      await expectNoSecret(name, `${name}-iso`);
+    });
+  }
+});
