@@ -1,11 +1,17 @@
 // Hypervisor faults against the real control plane and the PVE simulator, each ending in
 // convergence with nothing lost or duplicated: calls that never answer (a read, a write that
 // never reached PVE, and a write PVE applied whose reply was lost), a VM held locked by a backup
-// or snapshot, and a task far slower than a reconcile pass across a controller restart.
+// or snapshot, and the system libvirtd restarted while an ISO is being attached to a domain.
 // (kube-apiserver, etcd, silent watches and the leader killed mid-task: faults.test.ts.)
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PveSimulator } from '../src/hypervisors/proxmox/simulator/server.js';
-import { condition, eventually, getJson, kubectlOk } from './support/kube.js';
+import { condition, eventually, getJson, kubectl, kubectlOk, uniqueName } from './support/kube.js';
+import { minimalDomainXml, removeDomain, virsh, virshOk } from './support/libvirt.js';
 import { startProxmoxSite, stopProxmoxSite, TOKEN_SECRET, type ProxmoxSite } from './support/proxmox.js';
 
 let site: ProxmoxSite;
@@ -169,3 +175,67 @@ describe('a VM locked by another PVE job', () => {
     });
   }
 });
+
+const LIBVIRTD_PID = '/var/run/libvirtd.pid';
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const libvirtdPid = () => { try { return Number(readFileSync(LIBVIRTD_PID, 'utf8').trim()); } catch { return 0; } };
+
+/** Starts libvirtd as hack/libvirt.sh does (no systemd) unless it runs, and waits until it answers. */
+async function ensureLibvirtd(): Promise<void> {
+  const pid = libvirtdPid();
+  if (!pid || !alive(pid)) await promisify(execFile)('libvirtd', ['--daemon', '--pid-file', LIBVIRTD_PID]);
+  await eventually(async () => (await virsh(['version'])).code === 0, 'libvirtd answering', 60_000, 250);
+}
+
+describe('libvirtd restarted while an ISO is being attached', () => {
+  const domain = uniqueName('faults2-dom');
+  const iso = `${uniqueName('faults2-iso')}.iso`;
+  const lvHv = uniqueName('faults2-lv');
+
+  beforeAll(async () => {
+    await ensureLibvirtd();
+    await virshOk(['define', writeTemp(minimalDomainXml(domain))]);
+    await virshOk(['vol-create-as', 'default', iso, '1M', '--format', 'raw']);
+    await virshOk(['vol-upload', '--pool', 'default', iso, '/usr/lib/ipxe/ipxe.iso']);
+    await apply(`apiVersion: bootplane.io/v1alpha1\nkind: Hypervisor\nmetadata: {name: ${lvHv}}\nspec: {type: libvirt, libvirt: {uri: "qemu:///system", storagePool: default}, requestTimeoutSeconds: 5, inventoryIntervalSeconds: 30}\n`);
+  });
+
+  afterAll(async () => {
+    await ensureLibvirtd(); // whatever happened in the test, the shared daemon runs again
+    await kubectl(['delete', 'isoattachment', 'faults2-lv-iso', '-n', ns, '--timeout=60s']);
+    await kubectl(['delete', 'vm', 'faults2-lv', '-n', ns, '--timeout=60s']);
+    await kubectl(['delete', 'hv', lvHv, '--timeout=60s']);
+    await removeDomain(domain);
+    await virsh(['vol-delete', '--pool', 'default', iso]);
+  });
+
+  it('the controller reconnects, the Hypervisor shows the outage and recovers, and the ISO is in exactly one CD-ROM', async () => {
+    await until(`hv/${lvHv}`, 'Connected', (c) => c.status === 'True', 'libvirt Hypervisor connected');
+    await apply(`apiVersion: bootplane.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: faults2-lv, namespace: ${ns}}\nspec:\n  hypervisorRef: {name: ${lvHv}}\n  libvirt: {domainName: ${domain}}\n  osFamily: linux\n`);
+    await until('vm/faults2-lv', 'MediaConfigured', (c) => c.status === 'True', 'domain adopted');
+    try {
+      await apply(`apiVersion: bootplane.io/v1alpha1\nkind: IsoAttachment\nmetadata: {name: faults2-lv-iso, namespace: ${ns}}\nspec:\n  vmRef: {name: faults2-lv}\n  source: {volume: "default/${iso}"}\n`);
+      // libvirtd goes away the moment the attachment exists, while the controller reconciles it.
+      const pid = libvirtdPid();
+      process.kill(pid, 'SIGTERM');
+      await eventually(async () => !alive(pid), 'libvirtd stopped', 30_000, 100);
+      const outage = await until(`hv/${lvHv}`, 'Connected', (c) => c.status === 'False', 'the Hypervisor showing the outage', 90_000);
+      expect(outage.reason).toMatch(/^Libvirt|Unreachable|Timeout/);
+    } finally {
+      await ensureLibvirtd();
+    }
+    await until(`hv/${lvHv}`, 'Connected', (c) => c.status === 'True', 'the Hypervisor connected again', 120_000);
+    await until('isoattachment/faults2-lv-iso', 'Attached', (c) => c.status === 'True', 'the ISO attached after the restart', 120_000);
+    await until('vm/faults2-lv', 'MediaConfigured', (c) => c.status === 'True', 'the VM converged', 120_000);
+    const xml = await virshOk(['dumpxml', '--inactive', domain]);
+    const cdroms = [...xml.matchAll(/<disk[^>]*device='cdrom'[\s\S]*?<\/disk>/g)].map((m) => m[0]);
+    expect(cdroms.filter((d) => d.includes(iso)), xml).toHaveLength(1);
+    expect(cdroms).toHaveLength(1); // the domain's one CD-ROM took it; none was added twice
+  });
+});
+
+function writeTemp(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'faults2-')), 'domain.xml');
+  writeFileSync(file, text);
+  return file;
+}
