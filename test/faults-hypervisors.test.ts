@@ -1,7 +1,8 @@
 // Hypervisor faults against the real control plane and the PVE simulator, each ending in
 // convergence with nothing lost or duplicated: calls that never answer (a read, a write that
 // never reached PVE, and a write PVE applied whose reply was lost), a VM held locked by a backup
-// or snapshot, and the system libvirtd restarted while an ISO is being attached to a domain.
+// or snapshot, a create task far slower than a reconcile pass across a controller restart, and
+// the system libvirtd restarted while an ISO is being attached to a domain.
 // (kube-apiserver, etcd, silent watches and the leader killed mid-task: faults.test.ts.)
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,8 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseControllerConfig } from '../src/config/config.js';
 import type { PveSimulator } from '../src/hypervisors/proxmox/simulator/server.js';
+import { runController } from '../src/main.js';
+import { silentLogger } from '../src/observability/logger.js';
 import { condition, eventually, getJson, kubectl, kubectlOk, uniqueName } from './support/kube.js';
+import { KUBECONFIG } from './support/paths.js';
 import { minimalDomainXml, removeDomain, virsh, virshOk } from './support/libvirt.js';
 import { startProxmoxSite, stopProxmoxSite, TOKEN_SECRET, type ProxmoxSite } from './support/proxmox.js';
 
@@ -174,6 +179,45 @@ describe('a VM locked by another PVE job', () => {
       await expectNoSecret(name, `${name}-iso`);
     });
   }
+});
+
+describe('a create task far slower than a pass, across a controller restart', () => {
+  it('the restarted controller polls the recorded qmcreate instead of creating again, then attaches the ISO once', async () => {
+    const vmid = nextVmid++;
+    sim.faults.taskDurationMs = 20_000; // ten power-poll intervals; the restart lands in the middle
+    await apply(`apiVersion: bootplane.io/v1alpha1
+kind: VirtualMachine
+metadata: {name: faults2-slow, namespace: ${ns}}
+spec:
+  hypervisorRef: {name: ${hv}}
+  proxmox: {node: pve1, vmid: ${vmid}}
+  source: create
+  osFamily: debian
+  hardware:
+    cores: 1
+    memoryMiB: 512
+    disks: [{slot: scsi0, sizeGiB: 4, format: raw}]
+    nics: [{name: net0, bridge: vmbr0}]
+`);
+    await apply(isoYaml('faults2-slow-iso', 'faults2-slow', 'local:iso/installer.iso'));
+    const task = await eventually(async () => {
+      const vm = await getJson<{ status?: { operation?: { kind: string; task?: string } } }>(['get', 'vm/faults2-slow', '-n', ns]);
+      return vm.status?.operation?.kind === 'create' && vm.status.operation.task;
+    }, 'the create task recorded in status.operation', 30_000, 100);
+    expect(task).toMatch(/:qmcreate:/);
+    await site.controller.stop();
+    expect(sim.cluster.vms.get(vmid)?.config.lock).toBe('create'); // still running when the controller went
+    const callsBeforeRestart = sim.calls.length;
+    site.controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0', consoleAddr: ':0' }), silentLogger());
+    await until('vm/faults2-slow', 'VmFound', (c) => c.status === 'True', 'created', 90_000);
+    await until('isoattachment/faults2-slow-iso', 'Attached', (c) => c.status === 'True', 'ISO attached after the create', 90_000);
+    expect(sim.calls.filter((c) => c === 'POST /nodes/pve1/qemu')).toHaveLength(1);
+    expect(isoSlots(vmid, 'local:iso/installer.iso')).toHaveLength(1);
+    const vm = await getJson<{ status?: { operation?: unknown } }>(['get', 'vm/faults2-slow', '-n', ns]);
+    expect(vm.status?.operation).toBeUndefined();
+    // The new controller asked PVE about the recorded task rather than starting another.
+    expect(sim.calls.slice(callsBeforeRestart).some((c) => c.startsWith('GET /nodes/pve1/tasks/') && c.includes('qmcreate'))).toBe(true);
+  });
 });
 
 const LIBVIRTD_PID = '/var/run/libvirtd.pid';

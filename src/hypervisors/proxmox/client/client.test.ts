@@ -137,6 +137,14 @@ describe('Proxmox client', () => {
     await expect(c.nodes({ signal: abort.signal })).rejects.toThrow('reconcile cancelled');
   });
 
+  it('times out a write PVE applied whose reply was lost; the config shows it applied', async () => {
+    const c = client({ requestTimeoutMs: 300, maxAttempts: 1 });
+    sim.cluster.addVm({ vmid: 102, node: 'pve1', config: { name: 'lost-reply' } });
+    sim.faults.hangCalls({ method: 'PUT', path: /\/qemu\/102\/config$/, times: 1, afterHandling: true });
+    await expect(c.node('pve1').qemu(102).config.set({ set: { description: 'landed' } })).rejects.toMatchObject({ code: 'Timeout' });
+    expect((await c.node('pve1').qemu(102).config.get()).description).toBe('landed');
+  });
+
   it('caps concurrent tasks per node until their status is seen stopped', async () => {
     const c = createProxmoxClient({ endpoint: sim.endpoint, credentials: { kind: 'token', tokenId: TOKEN_ID, secret: TOKEN_SECRET }, tls: { ca: sim.certificate.cert }, maxConcurrentTasksPerNode: 1 });
     clients.push(c);
