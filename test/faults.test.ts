@@ -3,7 +3,9 @@
 // slow power task it sent is still running, and etcd restarted while reconciles are under way.
 // (kube-apiserver restarts: resilience.test.ts; credential rotation and Hypervisor deletion with
 // the force-delete escape hatch: hypervisor-controller.test.ts; PVE failures midway, digest
-// conflicts and an unreachable PVE: proxmox-vm.test.ts and proxmox-hypervisor.test.ts.)
+// conflicts and an unreachable PVE: proxmox-vm.test.ts and proxmox-hypervisor.test.ts; PVE calls
+// that never answer, locked VMs, a slow create across a restart and libvirtd restarted:
+// faults-hypervisors.test.ts.)
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
