@@ -286,7 +286,9 @@ export class VirtualMachineReconciler implements Reconciler {
         return true;
       }
       pass.fields.cloudInitHash = hash;
-      this.store.recordEvent(vm, 'Normal', 'CloudInitWritten', 'CloudInit', 'The cloud-init drive was written from spec.cloudInit.');
+      // New content is news; the first content of a new drive is part of the VM coming under
+      // bootplane's care (its audit line above records it), like a condition first seen good.
+      if (vm.status?.cloudInitHash) this.store.recordEvent(vm, 'Normal', 'CloudInitWritten', 'CloudInit', 'The cloud-init drive was rewritten from a changed spec.cloudInit or Secret.');
       // The same reason as a pass that finds it current: a reason saying "this pass wrote" flipped
       // on the next pass (a status write and an Event per VM). CloudInitWritten is the change's Event.
       pass.updates.push({ type: 'CloudInitConfigured', status: 'True', reason: 'UpToDate', message: 'The cloud-init drive holds the current spec.cloudInit content.' });
