@@ -61,7 +61,11 @@ export async function runScale(name: string, wanted: number): Promise<void> {
     await controller.stop();
     controller = undefined;
 
+    const cpuBeforeCeiling = cpuSeconds();
+    const ceilingStarted = performance.now();
     const ceiling = await measureStatusWrites(1000, 32, count, { namespace: scale.namespace, names: scale.vmNames });
+    const ceilingCpu = cpuSince(cpuBeforeCeiling, cpuSeconds());
+    const ceilingSeconds = (performance.now() - ceilingStarted) / 1000;
     const objects = 2 * count;
     const reconciles = sum(atConvergence, 'controller_runtime_reconcile_total');
     const queueP99 = (queue: string) => histogramQuantile(atConvergence, 'workqueue_queue_duration_seconds', { name: queue }, 0.99);
@@ -82,7 +86,8 @@ export async function runScale(name: string, wanted: number): Promise<void> {
       apiWrites: Object.values(apiWrites).reduce((a, b) => a + b, 0), apiWritesByResource: apiWrites,
       pveCalls: scale.sim.calls.length, pveWrites: scale.sim.calls.filter((c) => !c.startsWith('GET')).length,
       schemaViolations: scale.sim.schemaViolations.length, hypervisor: hypervisorFor(scale.purpose),
-      cpuSecondsByProcess: cpu, eventsByReason: events, machineCpuSeconds: seconds * availableParallelism(),
+      cpuSecondsByProcess: cpu, eventsByReason: events, machineCpuSeconds: Math.round(seconds * availableParallelism() * 10) / 10,
+      ceilingCpuSecondsByProcess: ceilingCpu, ceilingMachineCpuSeconds: Math.round(ceilingSeconds * availableParallelism() * 10) / 10,
     });
     report({
       name: `${name}-memory`, unit: 'MiB RSS', value: rss / MiB, target: 200,

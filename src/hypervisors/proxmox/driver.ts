@@ -278,13 +278,12 @@ export class ProxmoxDriver implements HypervisorDriver {
     const vm = cached ? observedVmFromPveConfig(cached) : await this.readVm(ref, signal);
     if (!vm) throw new DriverError('VmNotFound', `VM ${vmid} does not exist on node ${node}.`);
     const disks = vm.devices.filter((d) => d.kind === 'disk' && d.volume);
-    const storages = [...new Set(disks.map((d) => d.volume!.split(':')[0]!))];
-    const volumes = new Map<string, StorageContentItem>();
-    for (const storage of storages) {
-      for (const [volid, item] of await this.imagesOn(node, storage, signal)) volumes.set(volid, item);
-    }
+    // Looked up in the shared listing of each storage, not copied: a listing holds every image
+    // of every VM on that storage, and copying it per VM made a resync quadratic in VMs.
+    const listings = new Map<string, Map<string, StorageContentItem>>();
+    for (const storage of new Set(disks.map((d) => storageOf(d.volume!)))) listings.set(storage, await this.imagesOn(node, storage, signal));
     return disks.map((d) => {
-      const item = volumes.get(d.volume!);
+      const item = listings.get(storageOf(d.volume!))?.get(d.volume!);
       const capacityBytes = d.sizeBytes ?? item?.size ?? 0;
       return { slot: d.slot, volume: d.volume!, capacityBytes, allocationBytes: item?.used ?? item?.size ?? capacityBytes };
     });
@@ -422,3 +421,8 @@ export const proxmoxDriverFactory: DriverFactory = (hypervisor, secret) => {
   });
   return new ProxmoxDriver(client, { isoStorage: proxmox.isoStorage, defaultNode: proxmox.defaultNode, snippetStorage: proxmox.snippetStorage });
 };
+
+/** The storage part of a volume ID (`local-lvm:vm-100-disk-0` → `local-lvm`). */
+function storageOf(volume: string): string {
+  return volume.split(':')[0]!;
+}
