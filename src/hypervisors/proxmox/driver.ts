@@ -18,6 +18,7 @@ import { PveApiError } from './client/errors.js';
 import type { PendingItem, StorageContentItem, VmListItem } from './client/types.js';
 import { pveCloudInitWrite } from './cloud-init-config.js';
 import { observedVmFromPveConfig, type PveVmConfig } from './config.js';
+import { RecentConfigs } from './recent-configs.js';
 import { planToPveWrites } from './plan-writes.js';
 import type { PveCredentials } from './client/transport.js';
 import { parseUpid, taskExitIsError } from './client/upid.js';
@@ -41,8 +42,8 @@ export interface ProxmoxDriverOptions {
 }
 
 export class ProxmoxDriver implements HypervisorDriver {
-  /** The config each VM had at its last read, by vmid: a plan made on it is written from it. */
-  private readonly configs = new Map<number, PveVmConfig>();
+  /** The config each VM had at its last read, by vmid, for the pass: a plan made on it is written from it. */
+  private readonly configs = new RecentConfigs();
   /**
    * Power of every VM on a node from one GET /nodes/{node}/qemu, shared by the reads of the
    * next moment: a resync of a thousand VMs costs a handful of list calls, not a thousand
