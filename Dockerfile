@@ -30,5 +30,9 @@ COPY --from=tgt /out/usr/sbin/ /usr/sbin/
 COPY --from=tgt /out/lib/ /usr/lib/x86_64-linux-gnu/
 USER 65532:65532
 EXPOSE 8080 8081 8082 8083
-ENTRYPOINT ["/nodejs/bin/node", "/app/dist/src/cli/main.js"]
+# Memory: V8's young generation capped at 4 MiB semi-spaces (the default lets it grow to 32 MiB
+# under a burst of reconciles and keep it) and two malloc arenas instead of one per thread;
+# docs/performance.md has the figures. The scale benchmarks run the controller with these.
+ENV MALLOC_ARENA_MAX=2
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=4", "/app/dist/src/cli/main.js"]
 CMD ["controller"]

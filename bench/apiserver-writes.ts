@@ -26,3 +26,11 @@ export function writesSince(before: WriteCounts, after: WriteCounts): WriteCount
   for (const [k, v] of Object.entries(after)) if (v - (before[k] ?? 0) > 0) out[k] = v - (before[k] ?? 0);
   return out;
 }
+
+/** Events in a namespace by reason (for "which changes cost the writes"). */
+export async function eventsByReason(namespace: string): Promise<Record<string, number>> {
+  const { stdout } = await promisify(execFile)('kubectl', ['get', 'events.events.k8s.io', '-n', namespace, '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}'], { env: { ...process.env, KUBECONFIG }, maxBuffer: 256 * 1024 * 1024 });
+  const counts: Record<string, number> = {};
+  for (const reason of stdout.split('\n')) if (reason) counts[reason] = (counts[reason] ?? 0) + 1;
+  return counts;
+}

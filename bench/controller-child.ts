@@ -2,7 +2,7 @@
 // and heap are the controller's and nothing the benchmark, the client or the simulator holds.
 // Figures come from its own /metrics endpoint. Knobs: BENCH_CPU_PROF_DIR writes a V8 CPU profile
 // there when the controller exits; BENCH_HEAP_SNAPSHOT_DIR lets heapSnapshot() write one there;
-// BENCH_CONTROLLER_NODE_FLAGS passes V8 flags to it.
+// BENCH_CONTROLLER_NODE_FLAGS adds V8 flags to the ones the image runs it with.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { KUBECONFIG, ROOT } from '../test/support/paths.js';
+import { productionRuntime } from './production-runtime.js';
 
 let compiled: Promise<unknown> | undefined;
 
@@ -89,8 +90,10 @@ export class ControllerChild {
   readonly exited: Promise<number | null>;
 
   private constructor(readonly metricsPort: number, flags: Record<string, string>, logFile: string) {
-    // BENCH_CONTROLLER_NODE_FLAGS, e.g. "--max-old-space-size=96": V8 flags for the controller.
-    const nodeFlags: string[] = (process.env.BENCH_CONTROLLER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    // The image's node flags and environment (Dockerfile), then BENCH_CONTROLLER_NODE_FLAGS,
+    // e.g. "--max-old-space-size=96", for experiments.
+    const runtime = productionRuntime();
+    const nodeFlags: string[] = [...runtime.nodeFlags, ...(process.env.BENCH_CONTROLLER_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
     if (process.env.BENCH_CPU_PROF_DIR) {
       mkdirSync(process.env.BENCH_CPU_PROF_DIR, { recursive: true });
       nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`);
@@ -103,7 +106,7 @@ export class ControllerChild {
       '--metrics-addr', `127.0.0.1:${metricsPort}`, '--health-addr', '127.0.0.1:0', '--boot-addr', '127.0.0.1:0', '--leader-elect', 'false', '--log-level', 'warn'];
     for (const [k, v] of Object.entries(flags)) args.push(`--${k}`, v);
     const log = createWriteStream(logFile);
-    this.child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, args, { cwd: ROOT, env: { ...runtime.env, ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.pipe(log);
     this.child.stderr!.pipe(log);
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));

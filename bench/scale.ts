@@ -5,12 +5,13 @@
 // objects), reconciles/s, queue-time p99, and the controller's RSS and heap per object.
 // Knobs: BENCH_VMS (overrides N), BENCH_CONCURRENCY (16), BENCH_CPU_PROF_DIR,
 // BENCH_HEAP_SNAPSHOT_DIR (see controller-child.ts).
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiServerWrites, writesSince } from './apiserver-writes.js';
+import { apiServerWrites, eventsByReason, writesSince } from './apiserver-writes.js';
 import { ControllerChild, histogramQuantile, sum, type Metrics } from './controller-child.js';
 import { benchClient } from './fixtures.js';
+import { cpuSeconds, cpuSince } from './process-cpu.js';
 import { report } from './report.js';
 import { isoAttachmentsAttached, hypervisorFor, scaleConverged, setUpScale, tearDownScale } from './scale-fixture.js';
 import { measureStatusWrites } from './status-writes.js';
@@ -32,6 +33,7 @@ export async function runScale(name: string, wanted: number): Promise<void> {
 
     const scale = await setUpScale(client, count);
     const writesBefore = await apiServerWrites();
+    const cpuBefore = cpuSeconds();
     const started = performance.now();
     controller = await ControllerChild.start({ concurrency }, logFile);
     let peakRssBytes = 0;
@@ -48,6 +50,8 @@ export async function runScale(name: string, wanted: number): Promise<void> {
     }, 2_000);
     const seconds = (performance.now() - started) / 1000;
     const atConvergence = await controller.metrics();
+    const cpu = cpuSince(cpuBefore, cpuSeconds(controller.pid));
+    const events = await eventsByReason(scale.namespace);
     const apiWrites = writesSince(writesBefore, await apiServerWrites());
     peakRssBytes = Math.max(peakRssBytes, sum(atConvergence, 'process_resident_memory_bytes'));
     // Memory once the burst is over: what the controller holds for N objects.
@@ -57,7 +61,11 @@ export async function runScale(name: string, wanted: number): Promise<void> {
     await controller.stop();
     controller = undefined;
 
+    const cpuBeforeCeiling = cpuSeconds();
+    const ceilingStarted = performance.now();
     const ceiling = await measureStatusWrites(1000, 32, count, { namespace: scale.namespace, names: scale.vmNames });
+    const ceilingCpu = cpuSince(cpuBeforeCeiling, cpuSeconds());
+    const ceilingSeconds = (performance.now() - ceilingStarted) / 1000;
     const objects = 2 * count;
     const reconciles = sum(atConvergence, 'controller_runtime_reconcile_total');
     const queueP99 = (queue: string) => histogramQuantile(atConvergence, 'workqueue_queue_duration_seconds', { name: queue }, 0.99);
@@ -78,6 +86,8 @@ export async function runScale(name: string, wanted: number): Promise<void> {
       apiWrites: Object.values(apiWrites).reduce((a, b) => a + b, 0), apiWritesByResource: apiWrites,
       pveCalls: scale.sim.calls.length, pveWrites: scale.sim.calls.filter((c) => !c.startsWith('GET')).length,
       schemaViolations: scale.sim.schemaViolations.length, hypervisor: hypervisorFor(scale.purpose),
+      cpuSecondsByProcess: cpu, eventsByReason: events, machineCpuSeconds: Math.round(seconds * availableParallelism() * 10) / 10,
+      ceilingCpuSecondsByProcess: ceilingCpu, ceilingMachineCpuSeconds: Math.round(ceilingSeconds * availableParallelism() * 10) / 10,
     });
     report({
       name: `${name}-memory`, unit: 'MiB RSS', value: rss / MiB, target: 200,

@@ -123,11 +123,14 @@ describe('cloud-init content on libvirt', () => {
     await eventually(async () => (parse((await seedFiles()).userData) as { password?: string }).password === SECOND_PASSWORD, 'rotated password in the seed', 60_000, 500);
     expect(await cdroms()).toHaveLength(1);
 
-    const seen = [
-      await kubectlOk(['get', 'vm', 'web', '-n', ns, '-o', 'json']),
-      await kubectlOk(['get', 'events.events.k8s.io', '-n', ns, '--field-selector', 'regarding.name=web', '-o', 'json']),
-    ].join('\n');
-    expect(seen).toContain('CloudInitWritten');
+    // The rewrite is an Event (the first content of the drive was not: see the reconciler).
+    const seen = await eventually(async () => {
+      const all = [
+        await kubectlOk(['get', 'vm', 'web', '-n', ns, '-o', 'json']),
+        await kubectlOk(['get', 'events.events.k8s.io', '-n', ns, '--field-selector', 'regarding.name=web', '-o', 'json']),
+      ].join('\n');
+      return all.includes('CloudInitWritten') && all;
+    }, 'CloudInitWritten for the rewrite', 30_000, 500);
     for (const value of [FIRST_PASSWORD, SECOND_PASSWORD]) expect(seen).not.toContain(value);
   });
 });

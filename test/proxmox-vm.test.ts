@@ -90,7 +90,12 @@ describe('VirtualMachine and IsoAttachment on Proxmox', () => {
     expect(vm.status.osFamily).toBe('fcos');
     expect((await cond('vm/okd-master-0', 'Ready'))?.status).toBe('True');
     const ev = await events('okd-master-0');
-    for (const reason of ['CloudInitRemoved', 'CloudInitCreated', 'IsoAttached', 'BootOrderChanged']) expect(ev).toContain(reason);
+    for (const reason of ['CloudInitRelocated', 'IsoAttached', 'BootOrderChanged']) expect(ev).toContain(reason);
+    // The relocation is one change, so one Event naming both slots (its steps each have an audit line).
+    const relocated = (JSON.parse(ev) as { items: { reason: string; note: string }[] }).items.filter((e) => e.reason === 'CloudInitRelocated');
+    expect(relocated).toHaveLength(1);
+    expect(relocated[0]!.note).toBe(`move the cloud-init drive from ide2 to ${cloudInit?.[0]} and regenerate its image`);
+    expect(ev).not.toContain('CloudInitRemoved');
   });
 
   it('Debian cloud-init moves to SCSI on request', async () => {

@@ -16,6 +16,7 @@ import { hypervisorOfVm, watchHypervisors } from './hypervisor/watches.js';
 import { IsoAttachmentReconciler } from './isoattachment/reconciler.js';
 import { watchIsoAttachments } from './isoattachment/watches.js';
 import { VirtualMachineReconciler } from './virtualmachine/reconciler.js';
+import { TEARDOWN_INDEX, teardownNamespace } from './virtualmachine/teardown.js';
 import { VM_INDEX, vmOfAttachment, watchVirtualMachines } from './virtualmachine/watches.js';
 import { NodeBootAssignmentReconciler } from './nodebootassignment/reconciler.js';
 import { watchBootObjects } from './nodebootassignment/watches.js';
@@ -52,6 +53,7 @@ export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
   };
   source('VirtualMachine').cache.addIndex(HYPERVISOR_INDEX, hypervisorOfVm);
   source('IsoAttachment').cache.addIndex(VM_INDEX, vmOfAttachment);
+  source('VirtualMachine').cache.addIndex(TEARDOWN_INDEX, teardownNamespace);
   addBootIndexes(source('NodeBootAssignment').cache, source('BootProfile').cache);
   addSessionIndexes(source('DisklessSession').cache);
   countDisklessPhasesFrom(function* phases() {

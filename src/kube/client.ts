@@ -96,7 +96,9 @@ export class KubeClient {
       method: options.method ?? 'GET',
       headers,
       body,
-      signal: options.signal ?? AbortSignal.timeout(options.timeoutMs ?? 30_000),
+      // undici's own timers rather than an AbortSignal.timeout per request: at thousands of
+      // writes a second those signals and their 30 s timers were most of the objects on the heap.
+      ...(options.signal ? { signal: options.signal } : { headersTimeout: options.timeoutMs ?? 30_000, bodyTimeout: options.timeoutMs ?? 30_000 }),
     });
     const text = await res.body.text();
     if (res.statusCode >= 400) throw apiError(res.statusCode, text, `${options.method ?? 'GET'} ${url.pathname}`);

@@ -9,6 +9,7 @@ import type { KubeClient, WatchEvent } from './client.js';
 import { errorMessage, KubeApiError } from './errors.js';
 import { keyOf, slim, type KubeObject } from './object.js';
 import { collectionPath, type ResourceType } from './resources.js';
+import { cachedStrings } from './string-pool.js';
 import { informerMetrics } from '../observability/metrics.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete' | 'resync';
@@ -134,7 +135,7 @@ export class Informer<T extends KubeObject> {
         timeoutMs: 60_000,
         signal: this.abort.signal,
       });
-      for (const item of page.items) items.push(slim(item));
+      for (const item of page.items) items.push(cachedStrings.internAll(slim(item)));
       continueToken = page.metadata.continue || undefined;
       resourceVersion = page.metadata.resourceVersion;
     } while (continueToken);
@@ -214,7 +215,7 @@ export class Informer<T extends KubeObject> {
       const status = event.object as unknown as { code?: number; reason?: string; message?: string };
       throw new KubeApiError(status.code ?? 500, status.reason ?? 'WatchError', `watch ${this.type.plural}: ${status.message ?? 'error event'}`);
     }
-    const obj = slim(event.object);
+    const obj = cachedStrings.internAll(slim(event.object));
     if (obj.metadata.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
     if (event.type === 'BOOKMARK') return;
     if (event.type === 'DELETED') {

@@ -78,8 +78,8 @@ export class IsoAttachmentReconciler implements Reconciler {
     fields.phase = attached.phase;
     if (slot) fields.slot = slot;
     if (attached.phase === 'Ejected' && !iso.status?.ejectedAt) fields.ejectedAt = metaTime();
-    // A newly ready source is news for the VM: it plans with it on its next pass.
-    if (volume !== iso.status?.volume || iso.status?.conditions?.find((c) => c.type === 'SourceReady')?.status !== 'True') this.enqueueVm(vm.metadata.namespace + '/' + vm.metadata.name);
+    // A newly ready source is news for the VM: the status write below reaches it through its
+    // watch (virtualmachine/watches.ts), once the cache holds the source it plans with.
     return this.write(iso, updates, fields);
   }
 

@@ -21,6 +21,7 @@ import { metaTime } from '../../kube/time.js';
 import { cloudInitContent, cloudInitHash, type CloudInitSecretValues } from '../../planning/cloud-init.js';
 import { PlanRefused, type ObservedVm, type Plan, type Step } from '../../planning/model.js';
 import { planMedia } from '../../planning/plan-media.js';
+import { changesOf } from '../../planning/changes.js';
 import { describeStep, rollbackSteps } from '../../planning/steps.js';
 import type { ResourceStore } from '../../store/store.js';
 import { connectToHypervisor, SecretListeners } from '../hypervisor/connection.js';
@@ -286,7 +287,9 @@ export class VirtualMachineReconciler implements Reconciler {
         return true;
       }
       pass.fields.cloudInitHash = hash;
-      this.store.recordEvent(vm, 'Normal', 'CloudInitWritten', 'CloudInit', 'The cloud-init drive was written from spec.cloudInit.');
+      // New content is news; the first content of a new drive is part of the VM coming under
+      // bootplane's care (its audit line above records it), like a condition first seen good.
+      if (vm.status?.cloudInitHash) this.store.recordEvent(vm, 'Normal', 'CloudInitWritten', 'CloudInit', 'The cloud-init drive was rewritten from a changed spec.cloudInit or Secret.');
       // The same reason as a pass that finds it current: a reason saying "this pass wrote" flipped
       // on the next pass (a status write and an Event per VM). CloudInitWritten is the change's Event.
       pass.updates.push({ type: 'CloudInitConfigured', status: 'True', reason: 'UpToDate', message: 'The cloud-init drive holds the current spec.cloudInit content.' });
@@ -326,7 +329,7 @@ export class VirtualMachineReconciler implements Reconciler {
       }
       return { observed: await this.rollback(pass, driver, ref, observed, plan, attachments, err, ctx), failed: true };
     }
-    for (const step of plan.steps) this.audit(vm, step, ctx);
+    this.audit(vm, plan.steps, ctx);
     pass.fields.operation = undefined;
     // The same reason as a pass that finds the VM converged: a reason that said "this pass
     // applied" flipped on the next pass (a status write and an Event per VM at the next resync).
@@ -356,7 +359,7 @@ export class VirtualMachineReconciler implements Reconciler {
     const inverse: Plan = { ...plan, steps: undo };
     try {
       await driver.applyPlan(ref, now, inverse, ctx.signal);
-      for (const step of undo) this.audit(vm, step, ctx, 'rollback');
+      this.audit(vm, undo, ctx, 'rollback');
       pass.fields.operation = undefined;
       // The condition's transition is the Event (Warning RolledBack); each undone step has its own.
       pass.updates.push({ type: 'MediaConfigured', status: 'False', reason: 'RolledBack', message: `${errorMessage(cause)} Rolled back: ${undo.map(describeStep).join('; ')}.` });
@@ -390,11 +393,15 @@ export class VirtualMachineReconciler implements Reconciler {
     }
   }
 
-  /** One audit line and one Event per change to the VM's media or boot order. */
-  private audit(vm: VirtualMachine, step: Step, ctx: ReconcileContext, phase: 'apply' | 'rollback' = 'apply'): void {
-    const reason = { attachIso: 'IsoAttached', detachIso: 'IsoDetached', swapMedia: 'MediaChanged', createCloudInit: 'CloudInitCreated', removeCloudInit: 'CloudInitRemoved', regenerateCloudInit: 'CloudInitRegenerated', setBootOrder: 'BootOrderChanged' }[step.op];
-    ctx.log.info({ audit: { phase, ...step } }, `audit: ${describeStep(step)}`);
-    this.store.recordEvent(vm, 'Normal', phase === 'rollback' ? `RolledBack${reason}` : reason, phase === 'rollback' ? 'Rollback' : 'Apply', describeStep(step));
+  /**
+   * One audit line per step and one Event per change to the VM's media or boot order (a
+   * cloud-init relocation is three steps and one change: see planning/changes.ts).
+   */
+  private audit(vm: VirtualMachine, steps: readonly Step[], ctx: ReconcileContext, phase: 'apply' | 'rollback' = 'apply'): void {
+    for (const step of steps) ctx.log.info({ audit: { phase, ...step } }, `audit: ${describeStep(step)}`);
+    for (const change of changesOf(steps)) {
+      this.store.recordEvent(vm, 'Normal', phase === 'rollback' ? `RolledBack${change.reason}` : change.reason, phase === 'rollback' ? 'Rollback' : 'Apply', change.note);
+    }
   }
 
   private async finish(pass: Pass, requeueAfterMs?: number): Promise<ReconcileResult | void> {

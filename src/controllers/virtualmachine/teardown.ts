@@ -41,11 +41,20 @@ export function teardownProgress(self: VirtualMachine, teardown: TeardownSpec, v
 }
 
 /** VMs (keys) whose teardown waits on this VM: they reconcile when its readiness changes. */
+/** Index of VMs that have spec.teardown, by namespace: the few a readiness change can concern. */
+export const TEARDOWN_INDEX = 'teardownNamespace';
+
+export function teardownNamespace(obj: KubeObject): string[] {
+  return (obj.spec as VirtualMachineSpec | undefined)?.teardown && obj.metadata.namespace ? [obj.metadata.namespace] : [];
+}
+
 export function teardownWaiters(store: ResourceStore, changed: KubeObject): string[] {
   const out: string[] = [];
-  for (const vm of store.list<VirtualMachine>('VirtualMachine')) {
+  // Through the index, not a scan of every VM: every VM's readiness changes once as a fleet
+  // converges, and a scan each time made that quadratic in VMs.
+  for (const vm of store.byIndex<VirtualMachine>('VirtualMachine', TEARDOWN_INDEX, changed.metadata.namespace ?? '')) {
     const teardown = vm.spec.teardown;
-    if (!teardown || vm.metadata.namespace !== changed.metadata.namespace || vm.metadata.name === changed.metadata.name) continue;
+    if (!teardown || vm.metadata.name === changed.metadata.name) continue;
     if (matches(changed.metadata.labels, teardown.whenReady.matchLabels)) out.push(keyOf(vm));
   }
   return out;

@@ -16,6 +16,16 @@ export function vmOfAttachment(obj: KubeObject): string[] {
   return name && obj.metadata.namespace ? [`${obj.metadata.namespace}/${name}`] : [];
 }
 
+/**
+ * What the VirtualMachine reconciler reads of an IsoAttachment: its spec (generation), whether
+ * it is going, and the source and slot its status records (status.ts desiredMedia, sourceReady).
+ */
+export function attachmentAsVmSeesIt(iso: KubeObject): string {
+  const status = iso.status as { volume?: string; slot?: string; conditions?: { type: string; status: string }[] } | undefined;
+  const sourceReady = status?.conditions?.find((c) => c.type === 'SourceReady')?.status;
+  return JSON.stringify([iso.metadata.generation, iso.metadata.deletionTimestamp, status?.volume, status?.slot, sourceReady]);
+}
+
 export function watchVirtualMachines(enqueue: (key: string) => void, store: ResourceStore, vms: ObjectSource, attachments: ObjectSource, hypervisors: ObjectSource, assignments: ObjectSource): void {
   // An assignment that names a VM decides whether it boots from the network first.
   assignments.on((event, obj, old) => {
@@ -28,9 +38,13 @@ export function watchVirtualMachines(enqueue: (key: string) => void, store: Reso
     if (event === 'update' && onlyStatusChanged(old, obj)) return; // our own status write
     enqueue(keyOf(obj));
   });
-  attachments.on((event, obj) => {
+  attachments.on((event, obj, old) => {
     if (event === 'resync') return; // the VM's own resync already brings it back
-    for (const key of vmOfAttachment(obj)) enqueue(key);
+    // An IsoAttachment's status moves on every pass of its own controller; the VM plans only
+    // with what attachmentAsVmSeesIt returns, and each write it ignores is a reconcile and a
+    // hypervisor read saved.
+    if (event === 'update' && old && attachmentAsVmSeesIt(old) === attachmentAsVmSeesIt(obj)) return;
+    for (const key of new Set([...vmOfAttachment(obj), ...(old ? vmOfAttachment(old) : [])])) enqueue(key);
   });
   // A Hypervisor's status changes on every inventory; its VMs care only about its spec (safe
   // mode, endpoint, credentials) and whether it is reachable.

@@ -18,6 +18,7 @@ import { PveApiError } from './client/errors.js';
 import type { PendingItem, StorageContentItem, VmListItem } from './client/types.js';
 import { pveCloudInitWrite } from './cloud-init-config.js';
 import { observedVmFromPveConfig, type PveVmConfig } from './config.js';
+import { RecentConfigs } from './recent-configs.js';
 import { planToPveWrites } from './plan-writes.js';
 import type { PveCredentials } from './client/transport.js';
 import { parseUpid, taskExitIsError } from './client/upid.js';
@@ -41,8 +42,8 @@ export interface ProxmoxDriverOptions {
 }
 
 export class ProxmoxDriver implements HypervisorDriver {
-  /** The config each VM had at its last read, by vmid: a plan made on it is written from it. */
-  private readonly configs = new Map<number, PveVmConfig>();
+  /** The config each VM had at its last read, by vmid, for the pass: a plan made on it is written from it. */
+  private readonly configs = new RecentConfigs();
   /**
    * Power of every VM on a node from one GET /nodes/{node}/qemu, shared by the reads of the
    * next moment: a resync of a thousand VMs costs a handful of list calls, not a thousand
@@ -278,13 +279,12 @@ export class ProxmoxDriver implements HypervisorDriver {
     const vm = cached ? observedVmFromPveConfig(cached) : await this.readVm(ref, signal);
     if (!vm) throw new DriverError('VmNotFound', `VM ${vmid} does not exist on node ${node}.`);
     const disks = vm.devices.filter((d) => d.kind === 'disk' && d.volume);
-    const storages = [...new Set(disks.map((d) => d.volume!.split(':')[0]!))];
-    const volumes = new Map<string, StorageContentItem>();
-    for (const storage of storages) {
-      for (const [volid, item] of await this.imagesOn(node, storage, signal)) volumes.set(volid, item);
-    }
+    // Looked up in the shared listing of each storage, not copied: a listing holds every image
+    // of every VM on that storage, and copying it per VM made a resync quadratic in VMs.
+    const listings = new Map<string, Map<string, StorageContentItem>>();
+    for (const storage of new Set(disks.map((d) => storageOf(d.volume!)))) listings.set(storage, await this.imagesOn(node, storage, signal));
     return disks.map((d) => {
-      const item = volumes.get(d.volume!);
+      const item = listings.get(storageOf(d.volume!))?.get(d.volume!);
       const capacityBytes = d.sizeBytes ?? item?.size ?? 0;
       return { slot: d.slot, volume: d.volume!, capacityBytes, allocationBytes: item?.used ?? item?.size ?? capacityBytes };
     });
@@ -422,3 +422,8 @@ export const proxmoxDriverFactory: DriverFactory = (hypervisor, secret) => {
   });
   return new ProxmoxDriver(client, { isoStorage: proxmox.isoStorage, defaultNode: proxmox.defaultNode, snippetStorage: proxmox.snippetStorage });
 };
+
+/** The storage part of a volume ID (`local-lvm:vm-100-disk-0` → `local-lvm`). */
+function storageOf(volume: string): string {
+  return volume.split(':')[0]!;
+}

@@ -131,20 +131,22 @@ export class PveTransport {
       headers['content-type'] = 'application/x-www-form-urlencoded';
     }
 
+    // The deadline is undici's (no answer, or a body that stops, for timeoutMs): an
+    // AbortSignal.timeout per call kept a 30 s timer and signal alive for every call made in the
+    // last 30 s, thousands of objects on the heap while a fleet converges.
     const timeoutMs = opts.timeoutMs ?? this.options.requestTimeoutMs;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
     this.options.onRequest?.(method, path);
     let response: Dispatcher.ResponseData;
     let text: string;
     try {
       response = await this.options.dispatcher.request({
-        origin: this.base.origin, path: url, method: method as Dispatcher.HttpMethod, headers, body, signal,
+        origin: this.base.origin, path: url, method: method as Dispatcher.HttpMethod, headers, body,
+        ...(opts.signal ? { signal: opts.signal } : {}),
         headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
       });
       text = await response.body.text();
     } catch (err) {
-      throw transportError(err, method, path, this.base.origin, timeout.aborted && !opts.signal?.aborted, timeoutMs, opts.signal);
+      throw transportError(err, method, path, this.base.origin, timeoutMs, opts.signal);
     }
 
     let envelope: { data?: unknown; message?: string; errors?: Record<string, string> } | undefined;
@@ -184,10 +186,10 @@ function isTransient(err: unknown): boolean {
   return err instanceof PveTransportError && err.code !== 'TLSVerificationFailed';
 }
 
-function transportError(err: unknown, method: string, path: string, origin: string, timedOut: boolean, timeoutMs: number, callerSignal?: AbortSignal): Error {
+function transportError(err: unknown, method: string, path: string, origin: string, timeoutMs: number, callerSignal?: AbortSignal): Error {
   if (err instanceof DriverError) return err; // already ours (a TLS pin mismatch from the connector)
   if (callerSignal?.aborted) return callerSignal.reason instanceof Error ? callerSignal.reason : new DriverError('Aborted', `${method} ${path} was cancelled`, { cause: err });
-  if (timedOut || (err as { code?: string }).code?.endsWith('TIMEOUT')) {
+  if ((err as { code?: string }).code?.endsWith('TIMEOUT')) { // undici's headers, body or connect timeout
     return new PveTransportError('Timeout', `${method} ${path} on ${origin} got no answer within ${timeoutMs} ms`, { cause: err });
   }
   const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
