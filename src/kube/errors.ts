@@ -27,3 +27,12 @@ export class TerminalError extends Error {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * An error's code when it can serve as a condition reason (CamelCase, as the API's conventions
+ * ask), else the fallback: system codes such as ECONNRESET never become reasons.
+ */
+export function reasonCode(err: unknown, fallback = 'Error'): string {
+  const code = (err as { code?: string }).code;
+  return code && /^[A-Z][A-Za-z]+$/.test(code) ? code : fallback;
+}

@@ -10,7 +10,7 @@ import type { HypervisorDriver, VmRef } from '../../hypervisors/driver.js';
 import type { DriverPool } from '../../hypervisors/pool.js';
 import { setCondition, type ConditionUpdate } from '../../kube/conditions.js';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../../kube/controller.js';
-import { errorMessage } from '../../kube/errors.js';
+import { errorMessage, reasonCode } from '../../kube/errors.js';
 import { hasFinalizer } from '../../kube/finalizers.js';
 import { keyOf, type ObjectKey } from '../../kube/object.js';
 import { metaTime } from '../../kube/time.js';
@@ -91,7 +91,7 @@ export class IsoAttachmentReconciler implements Reconciler {
       if (!found) return { condition: { type: 'SourceReady', status: 'False', reason: 'VolumeNotFound', message: `${volume} is not on the hypervisor's storage; upload it or use spec.source.url.` }, fields: {}, requeueAfterMs: RETRY_MS };
       return { condition: { type: 'SourceReady', status: 'True', reason: 'VolumeFound', message: `${volume} exists (${found.sizeBytes ?? '?'} bytes).` }, fields: { volume } };
     } catch (err) {
-      return { condition: { type: 'SourceReady', status: 'Unknown', reason: codeOf(err), message: `Could not check ${volume}: ${errorMessage(err)}` }, fields: {}, requeueAfterMs: RETRY_MS };
+      return { condition: { type: 'SourceReady', status: 'Unknown', reason: reasonCode(err), message: `Could not check ${volume}: ${errorMessage(err)}` }, fields: {}, requeueAfterMs: RETRY_MS };
     }
   }
 
@@ -117,7 +117,7 @@ export class IsoAttachmentReconciler implements Reconciler {
         this.store.recordEvent(iso, 'Normal', 'Downloaded', 'Download', `${url} downloaded to ${iso.status?.volume}; ${checksum.algorithm} verified.`);
         return { condition: { type: 'SourceReady', status: 'True', reason: 'Downloaded', message: `Downloaded ${url} to ${iso.status?.volume}; checksum verified.` }, fields: { download: { ...previous, verified: true, progressPercent: 100 } } };
       } catch (err) {
-        return { condition: { type: 'SourceReady', status: 'Unknown', reason: codeOf(err), message: `Could not poll the download: ${errorMessage(err)}` }, fields: {}, requeueAfterMs: RETRY_MS };
+        return { condition: { type: 'SourceReady', status: 'Unknown', reason: reasonCode(err), message: `Could not poll the download: ${errorMessage(err)}` }, fields: {}, requeueAfterMs: RETRY_MS };
       }
     }
     if (previous?.verified === false && !previous.task && generationDone) {
@@ -134,7 +134,7 @@ export class IsoAttachmentReconciler implements Reconciler {
         requeueAfterMs: DOWNLOAD_POLL_MS,
       };
     } catch (err) {
-      return { condition: { type: 'SourceReady', status: 'False', reason: codeOf(err), message: `Could not start downloading ${url}: ${errorMessage(err)}` }, fields: {}, requeueAfterMs: RETRY_MS };
+      return { condition: { type: 'SourceReady', status: 'False', reason: reasonCode(err), message: `Could not start downloading ${url}: ${errorMessage(err)}` }, fields: {}, requeueAfterMs: RETRY_MS };
     }
   }
 
@@ -176,9 +176,4 @@ interface SourceResult {
   condition: ConditionUpdate;
   fields: Partial<IsoAttachmentStatus>;
   requeueAfterMs?: number;
-}
-
-function codeOf(err: unknown): string {
-  const code = (err as { code?: string }).code;
-  return code && /^[A-Z][A-Za-z]+$/.test(code) ? code : 'Error';
 }

@@ -14,7 +14,7 @@ import type { HypervisorDriver, VmRef } from '../../hypervisors/driver.js';
 import type { DriverPool } from '../../hypervisors/pool.js';
 import { changedConditions, setCondition, type ConditionUpdate } from '../../kube/conditions.js';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../../kube/controller.js';
-import { errorMessage } from '../../kube/errors.js';
+import { errorMessage, reasonCode } from '../../kube/errors.js';
 import { hasFinalizer } from '../../kube/finalizers.js';
 import { keyOf, type ObjectKey } from '../../kube/object.js';
 import { metaTime } from '../../kube/time.js';
@@ -107,7 +107,7 @@ export class VirtualMachineReconciler implements Reconciler {
     try {
       observed = await driver.readVm(ref, ctx.signal);
     } catch (err) {
-      pass.updates.push({ type: 'VmFound', status: 'Unknown', reason: codeOf(err, 'Unreachable'), message: `Could not read ${where}: ${errorMessage(err)}` });
+      pass.updates.push({ type: 'VmFound', status: 'Unknown', reason: reasonCode(err, 'Unreachable'), message: `Could not read ${where}: ${errorMessage(err)}` });
       return this.finish(pass, RETRY_MS);
     }
     if (!observed && deleting) {
@@ -295,7 +295,7 @@ export class VirtualMachineReconciler implements Reconciler {
       pass.updates.push({ type: 'CloudInitConfigured', status: 'True', reason: 'UpToDate', message: 'The cloud-init drive holds the current spec.cloudInit content.' });
       return false;
     } catch (err) {
-      pass.updates.push({ type: 'CloudInitConfigured', status: 'False', reason: codeOf(err, 'WriteFailed'), message: `Writing the cloud-init drive failed: ${redact(errorMessage(err), content.password)}` });
+      pass.updates.push({ type: 'CloudInitConfigured', status: 'False', reason: reasonCode(err, 'WriteFailed'), message: `Writing the cloud-init drive failed: ${redact(errorMessage(err), content.password)}` });
       return true;
     }
   }
@@ -314,7 +314,7 @@ export class VirtualMachineReconciler implements Reconciler {
     try {
       await driver.applyPlan(ref, observed, plan, ctx.signal);
     } catch (err) {
-      if (codeOf(err) === 'DigestMismatch') {
+      if (reasonCode(err) === 'DigestMismatch') {
         ctx.log.info({ err: errorMessage(err) }, 'VM changed since it was read: planning again');
         this.store.recordEvent(vm, 'Normal', 'Replanned', 'Plan', `The VM changed while bootplane was changing it (config digest); planning again. ${errorMessage(err)}`);
         await this.writeStatus(vm, [], { operation: undefined });
@@ -434,10 +434,6 @@ export class VirtualMachineReconciler implements Reconciler {
   }
 }
 
-function codeOf(err: unknown, fallback = 'Error'): string {
-  const code = (err as { code?: string }).code;
-  return code && /^[A-Z][A-Za-z]+$/.test(code) ? code : fallback;
-}
 
 /** A driver error should never echo a secret; if one ever does, it stops here. */
 function redact(message: string, secret: string | undefined): string {
