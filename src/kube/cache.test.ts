@@ -28,4 +28,26 @@ describe('Cache', () => {
     expect(cache.byIndex('hv', 'pve')).toHaveLength(1);
     expect(() => cache.byIndex('nope', 'x')).toThrow(/no index/);
   });
+
+  it('keeps an index value right as it goes from one key to many and back', () => {
+    const cache = new Cache<KubeObject>();
+    cache.addIndex('hv', byHv);
+    const names = () => cache.byIndex('hv', 'pve').map((o) => o.metadata.name).sort();
+    cache.upsert(vm('a', 'pve'));
+    cache.upsert(vm('a', 'pve', '2')); // the same key again
+    expect(names()).toEqual(['a']);
+    cache.upsert(vm('b', 'pve'));
+    cache.upsert(vm('c', 'pve'));
+    expect(names()).toEqual(['a', 'b', 'c']);
+    cache.remove('ns/a');
+    cache.remove('ns/c');
+    expect(names()).toEqual(['b']);
+    cache.upsert(vm('d', 'pve'));
+    expect(names()).toEqual(['b', 'd']);
+    cache.remove('ns/b');
+    cache.remove('ns/d');
+    expect(names()).toEqual([]);
+    cache.remove('ns/d'); // already gone
+    expect(cache.size).toBe(0);
+  });
 });

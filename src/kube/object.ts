@@ -37,15 +37,19 @@ const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /**
  * Drops what the controllers never read and what costs the most memory per cached object:
- * managedFields and kubectl's last-applied copy of the whole object.
+ * managedFields and kubectl's last-applied copy of the whole object. The metadata and
+ * annotations are rebuilt rather than `delete`d from: a `delete` turns a V8 object into a hash
+ * table, which made every cached object's metadata 450 bytes instead of about 100.
  */
 export function slim<T extends KubeObject>(obj: T): T {
-  const meta = obj.metadata;
-  if (meta.managedFields !== undefined) delete meta.managedFields;
-  if (meta.annotations && LAST_APPLIED in meta.annotations) {
-    delete meta.annotations[LAST_APPLIED];
-    if (Object.keys(meta.annotations).length === 0) delete meta.annotations;
+  const { managedFields, annotations, ...meta } = obj.metadata;
+  let kept = annotations;
+  if (annotations && LAST_APPLIED in annotations) {
+    const { [LAST_APPLIED]: _lastApplied, ...rest } = annotations;
+    kept = Object.keys(rest).length > 0 ? rest : undefined;
   }
+  if (managedFields === undefined && kept === annotations) return obj;
+  obj.metadata = kept ? { ...meta, annotations: kept } : meta;
   return obj;
 }
 

@@ -19,6 +19,7 @@ import type { PendingItem, StorageContentItem, VmListItem } from './client/types
 import { pveCloudInitWrite } from './cloud-init-config.js';
 import { observedVmFromPveConfig, type PveVmConfig } from './config.js';
 import { RecentConfigs } from './recent-configs.js';
+import { SharedReads } from './shared-reads.js';
 import { planToPveWrites } from './plan-writes.js';
 import type { PveCredentials } from './client/transport.js';
 import { parseUpid, taskExitIsError } from './client/upid.js';
@@ -49,9 +50,9 @@ export class ProxmoxDriver implements HypervisorDriver {
    * next moment: a resync of a thousand VMs costs a handful of list calls, not a thousand
    * status calls. Dropped when bootplane changes a VM's power.
    */
-  private readonly powerByNode = new Map<string, { at: number; vms: Promise<Map<number, VmListItem>> }>();
-  private readonly isoListings = new Map<string, { at: number; isos: Promise<Map<string, StorageContentItem>> }>();
-  private readonly imageListings = new Map<string, { at: number; images: Promise<Map<string, StorageContentItem>> }>();
+  private readonly powerByNode = new SharedReads<Map<number, VmListItem>>(POWER_LIST_TTL_MS);
+  private readonly isoListings = new SharedReads<Map<string, StorageContentItem>>(POWER_LIST_TTL_MS);
+  private readonly imageListings = new SharedReads<Map<string, StorageContentItem>>(POWER_LIST_TTL_MS);
 
   constructor(readonly client: ProxmoxClient, private readonly options: ProxmoxDriverOptions = { isoStorage: 'local' }) {}
 
@@ -125,12 +126,7 @@ export class ProxmoxDriver implements HypervisorDriver {
   }
 
   private vmsOn(node: string, signal: AbortSignal): Promise<Map<number, VmListItem>> {
-    const cached = this.powerByNode.get(node);
-    if (cached && Date.now() - cached.at < POWER_LIST_TTL_MS) return cached.vms;
-    const vms = this.client.node(node).vms({ signal }).then((list) => new Map(list.map((v) => [Number(v.vmid), v])));
-    vms.catch(() => this.powerByNode.delete(node));
-    this.powerByNode.set(node, { at: Date.now(), vms });
-    return vms;
+    return this.powerByNode.get(node, () => this.client.node(node).vms({ signal }).then((list) => new Map(list.map((v) => [Number(v.vmid), v]))));
   }
 
   /**
@@ -323,23 +319,13 @@ export class ProxmoxDriver implements HypervisorDriver {
   /** Image listings of a storage, shared for a moment like power (many VMs' disks in one resync). */
   private imagesOn(node: string, storage: string, signal: AbortSignal): Promise<Map<string, StorageContentItem>> {
     const key = `${node}/${storage}`;
-    const cached = this.imageListings.get(key);
-    if (cached && Date.now() - cached.at < POWER_LIST_TTL_MS) return cached.images;
-    const images = this.client.node(node).storage(storage).content({ content: 'images' }, { signal }).then((list) => new Map(list.map((c) => [c.volid, c])));
-    images.catch(() => this.imageListings.delete(key));
-    this.imageListings.set(key, { at: Date.now(), images });
-    return images;
+    return this.imageListings.get(key, () => this.client.node(node).storage(storage).content({ content: 'images' }, { signal }).then((list) => new Map(list.map((c) => [c.volid, c]))));
   }
 
   /** ISO listings, shared for a moment like power (many attachments checked in one resync). */
   private isosOn(node: string, storage: string, signal: AbortSignal): Promise<Map<string, StorageContentItem>> {
     const key = `${node}/${storage}`;
-    const cached = this.isoListings.get(key);
-    if (cached && Date.now() - cached.at < POWER_LIST_TTL_MS) return cached.isos;
-    const isos = this.client.node(node).storage(storage).content({ content: 'iso' }, { signal }).then((list) => new Map(list.map((c) => [c.volid, c])));
-    isos.catch(() => this.isoListings.delete(key));
-    this.isoListings.set(key, { at: Date.now(), isos });
-    return isos;
+    return this.isoListings.get(key, () => this.client.node(node).storage(storage).content({ content: 'iso' }, { signal }).then((list) => new Map(list.map((c) => [c.volid, c]))));
   }
 
   async downloadIso(request: IsoDownloadRequest, signal: AbortSignal): Promise<{ volume: string; task?: string }> {

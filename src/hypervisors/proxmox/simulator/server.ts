@@ -208,6 +208,10 @@ export class PveSimulator {
       return [...storage.volumes.values()]
         .filter((v) => !params.content || v.content === params.content)
         .filter((v) => params.vmid === undefined || v.vmid === params.vmid)
+        // A storage that is not shared is a different disk on each node: a VM's images are
+        // listed on the node that has the VM. (ISOs and snippets have no owner here and are
+        // listed on every node, as if each node held the same copies.)
+        .filter((v) => storage.shared || v.vmid === undefined || (c.vms.get(v.vmid)?.node ?? params.node) === params.node)
         .map((v) => ({ volid: v.volid, format: v.format, content: v.content, size: v.size, ctime: v.ctime, ...(v.vmid ? { vmid: v.vmid } : {}) }));
     });
     this.on('POST', '/nodes/{node}/storage/{storage}/download-url', (call) => this.downloadUrl(call, taskUser(call)));

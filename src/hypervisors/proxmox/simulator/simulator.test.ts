@@ -95,6 +95,21 @@ describe('PVE simulator', () => {
     expect((content.body!.data as { volid: string }[]).map((v) => v.volid)).toEqual(['local-lvm:vm-201-disk-0']);
   });
 
+  it('lists a VM\'s images on a storage that is not shared only on the VM\'s own node', async () => {
+    sim.cluster.nodes.set('pve2', { online: true });
+    try {
+      sim.cluster.addVm({ vmid: 210, node: 'pve1', config: { name: 'here', scsi0: 'local-lvm:vm-210-disk-0,size=8G' } });
+      sim.cluster.addVm({ vmid: 211, node: 'pve2', config: { name: 'there', scsi0: 'local-lvm:vm-211-disk-0,size=8G' } });
+      const on = async (node: string) => ((await call('GET', `/nodes/${node}/storage/local-lvm/content`, { content: 'images' })).body!.data as { volid: string }[]).map((v) => v.volid);
+      expect(await on('pve1')).toContain('local-lvm:vm-210-disk-0');
+      expect(await on('pve1')).not.toContain('local-lvm:vm-211-disk-0');
+      expect(await on('pve2')).toEqual(['local-lvm:vm-211-disk-0']);
+    } finally {
+      sim.cluster.vms.delete(211);
+      sim.cluster.nodes.delete('pve2');
+    }
+  });
+
   it('keeps ide/sata changes pending on a running VM, swaps CD-ROM media live, and applies pending at start', async () => {
     sim.cluster.addVm({ vmid: 202, running: true, config: { name: 'run', scsi0: 'local-lvm:vm-202-disk-0,size=8G', ide2: 'none,media=cdrom', boot: 'order=scsi0' } });
     const digest0 = (await call('GET', '/nodes/pve1/qemu/202/config')).body!.data.digest;
