@@ -1,6 +1,7 @@
 // A thin Kubernetes REST client over undici: one keep-alive pool, JSON in and out, streaming
 // watches. kubeconfig.ts finds the server, TLS and credentials; the requests themselves go
 // through undici so that watches, timeouts and connection reuse are ours to control.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher } from 'undici';
 import { KubeApiError } from './errors.js';
 import { loadClusterConnection, type ClusterConnection } from './kubeconfig.js';
@@ -81,7 +82,12 @@ export class KubeClient {
     return this.send<T>(this.dispatcher, await this.authHeaders(), path, options);
   }
 
-  /** One JSON request on a connection pool, with the given credentials; 4xx/5xx become ApiErrors. */
+  /**
+   * One JSON request on a connection pool, with the given credentials; 4xx/5xx become ApiErrors.
+   * A 429 is asked again after the Retry-After the server gives (as client-go does): kube-apiserver
+   * answers 429 before it has done anything, when its priority-and-fairness queues are full or a
+   * resource's storage is still initialising after a start, so repeating even a POST is safe.
+   */
   private async send<T>(dispatcher: Dispatcher, auth: Record<string, string>, path: string, options: RequestOptions): Promise<T> {
     const url = this.url(path, options.query);
     const headers: Record<string, string> = { ...auth, accept: 'application/json' };
@@ -90,21 +96,26 @@ export class KubeClient {
       body = JSON.stringify(options.body);
       headers['content-type'] = options.contentType ?? 'application/json';
     }
-    const res = await dispatcher.request({
-      origin: url.origin,
-      path: url.pathname + url.search,
-      method: options.method ?? 'GET',
-      headers,
-      body,
-      // undici's own timers rather than an AbortSignal.timeout per request: at thousands of
-      // writes a second those signals and their 30 s timers were most of the objects on the heap.
-      ...(options.signal ? { signal: options.signal } : { headersTimeout: options.timeoutMs ?? 30_000, bodyTimeout: options.timeoutMs ?? 30_000 }),
-    });
-    const text = await res.body.text();
-    if (res.statusCode >= 400) throw apiError(res.statusCode, text, `${options.method ?? 'GET'} ${url.pathname}`);
-    return (text ? JSON.parse(text) : undefined) as T;
+    for (let attempt = 0; ; attempt++) {
+      const res = await dispatcher.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: options.method ?? 'GET',
+        headers,
+        body,
+        // undici's own timers rather than an AbortSignal.timeout per request: at thousands of
+        // writes a second those signals and their 30 s timers were most of the objects on the heap.
+        ...(options.signal ? { signal: options.signal } : { headersTimeout: options.timeoutMs ?? 30_000, bodyTimeout: options.timeoutMs ?? 30_000 }),
+      });
+      const text = await res.body.text();
+      if (res.statusCode === 429 && attempt < TOO_MANY_REQUESTS_RETRIES) {
+        await sleep(retryAfterMs(res.headers['retry-after']), undefined, { signal: options.signal });
+        continue;
+      }
+      if (res.statusCode >= 400) throw apiError(res.statusCode, text, `${options.method ?? 'GET'} ${url.pathname}`);
+      return (text ? JSON.parse(text) : undefined) as T;
+    }
   }
-
 
   /**
    * Opens a watch and calls onEvent for each event until the server ends the stream, the signal
@@ -164,4 +175,13 @@ function apiError(status: number, text: string, what: string): KubeApiError {
   } catch {
     return new KubeApiError(status, String(status), `${what}: HTTP ${status} ${text.slice(0, 200)}`);
   }
+}
+
+const TOO_MANY_REQUESTS_RETRIES = 5;
+
+/** Retry-After in seconds (what kube-apiserver sends), within 0.1–10 s; 1 s when absent or unreadable. */
+export function retryAfterMs(header: string | string[] | undefined): number {
+  const seconds = Number(Array.isArray(header) ? header[0] : header);
+  if (!Number.isFinite(seconds) || header === undefined || header === '') return 1_000;
+  return Math.min(10_000, Math.max(100, seconds * 1000));
 }
