@@ -109,16 +109,31 @@ export async function removeScaleLeftovers(client: KubeClient, purpose: string):
       const list = await client.request<{ items: { metadata: { name: string; finalizers?: string[] } }[] }>(collectionPath(type, namespace), { timeoutMs: 300_000 });
       const held = list.items.filter((o) => o.metadata.finalizers?.length);
       await inParallel(held.length, (i) => ignoreNotFound(client.request(objectPath(type, namespace, held[i]!.metadata.name), { method: 'PATCH', contentType: 'application/merge-patch+json', body: { metadata: { finalizers: null } } })));
-      await client.request(collectionPath(type, namespace), { method: 'DELETE', timeoutMs: 300_000 });
+      await deleteAll(client, collectionPath(type, namespace));
     }
     await ignoreNotFound(client.request(`/api/v1/namespaces/${namespace}/secrets`, { method: 'DELETE' }));
-    await ignoreNotFound(client.request(`/api/v1/namespaces/${namespace}/events`, { method: 'DELETE', timeoutMs: 300_000 }));
+    await ignoreNotFound(deleteAll(client, `/api/v1/namespaces/${namespace}/events`));
     await ignoreNotFound(client.request(`/api/v1/namespaces/${namespace}`, { method: 'DELETE' }));
     await ignoreNotFound(client.request(`/api/v1/namespaces/${namespace}/finalize`, { method: 'PUT', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace }, spec: { finalizers: [] } } }));
   }
   const hv = objectPath(bootplaneResource('Hypervisor'), undefined, hypervisorFor(purpose));
   await ignoreNotFound(client.request(hv, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { metadata: { finalizers: null } } }));
   await ignoreNotFound(client.request(hv, { method: 'DELETE' }));
+}
+
+/**
+ * A collection delete of 10,000 objects outlasts kube-apiserver's 60 s request timeout (504),
+ * though it goes on deleting: asked again until it completes.
+ */
+async function deleteAll(client: KubeClient, path: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.request(path, { method: 'DELETE', timeoutMs: 300_000 });
+      return;
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 504) || attempt >= 20) throw err;
+    }
+  }
 }
 
 async function inParallel(count: number, work: (i: number) => Promise<unknown>): Promise<void> {
