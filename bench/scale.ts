@@ -5,6 +5,7 @@
 // objects), reconciles/s, queue-time p99, and the controller's RSS and heap per object.
 // Knobs: BENCH_VMS (overrides N), BENCH_CONCURRENCY (16), BENCH_CPU_PROF_DIR,
 // BENCH_HEAP_SNAPSHOT_DIR (see controller-child.ts).
+import { readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -61,6 +62,7 @@ export async function runScale(name: string, wanted: number): Promise<void> {
     const after5s = await controller.metrics();
     await sleep(25_000);
     const after30s = await controller.metrics();
+    const rssParts = residentParts(controller.pid);
     await controller.heapSnapshot();
     const settled = await controller.metrics();
     await controller.stop();
@@ -96,7 +98,7 @@ export async function runScale(name: string, wanted: number): Promise<void> {
     });
     report({
       name: `${name}-memory`, unit: 'MiB RSS', value: rss / MiB, target: 200,
-      peakRssMiB: peakRssBytes / MiB, rssAfter30sMiB: sum(after30s, 'process_resident_memory_bytes') / MiB, baselineRssMiB: baseRss / MiB,
+      peakRssMiB: peakRssBytes / MiB, rssAfter30sMiB: sum(after30s, 'process_resident_memory_bytes') / MiB, rssAfter30sPartsMiB: rssParts, baselineRssMiB: baseRss / MiB,
       heapUsedMiB: heap / MiB, baselineHeapMiB: baseHeap / MiB, heapTotalMiB: sum(settled, 'nodejs_heap_size_total_bytes') / MiB,
       externalMiB: sum(settled, 'nodejs_external_memory_bytes') / MiB, peakHeapUsedMiB: sum(atConvergence, 'nodejs_heap_size_used_bytes') / MiB,
       heapBytesPerObject: (heap - baseHeap) / objects, rssBytesPerObject: (rss - baseRss) / objects, objects,
@@ -114,4 +116,14 @@ async function waitFor(what: string, predicate: () => Promise<boolean>, interval
     if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
     await sleep(intervalMs);
   }
+}
+
+/** RSS split as the kernel counts it (/proc/<pid>/status): anonymous memory (V8's heap, malloc) and mapped files (node's own code). */
+function residentParts(pid: number): Record<string, number> {
+  const parts: Record<string, number> = {};
+  for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+    const m = /^(RssAnon|RssFile|RssShmem):\s+(\d+) kB/.exec(line);
+    if (m) parts[m[1]!] = Math.round(Number(m[2]) / 1024 * 10) / 10;
+  }
+  return parts;
 }
