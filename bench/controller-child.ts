@@ -103,7 +103,7 @@ export class ControllerChild {
       nodeFlags.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${process.env.BENCH_HEAP_SNAPSHOT_DIR}`);
     }
     const args = [...nodeFlags, join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'controller', '--kubeconfig', KUBECONFIG,
-      '--metrics-addr', `127.0.0.1:${metricsPort}`, '--health-addr', '127.0.0.1:0', '--boot-addr', '127.0.0.1:0', '--leader-elect', 'false', '--log-level', 'warn'];
+      '--metrics-addr', `127.0.0.1:${metricsPort}`, '--health-addr', '127.0.0.1:0', '--boot-addr', '127.0.0.1:0', '--console-addr', '127.0.0.1:0', '--leader-elect', 'false', '--log-level', 'warn'];
     for (const [k, v] of Object.entries(flags)) args.push(`--${k}`, v);
     const log = createWriteStream(logFile);
     this.child = spawn(process.execPath, args, { cwd: ROOT, env: { ...runtime.env, ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -130,7 +130,13 @@ export class ControllerChild {
     }
   }
 
+  /** Throws when the controller has exited: a benchmark waiting on it would otherwise wait out its whole timeout. */
+  assertRunning(): void {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`bench: the controller exited (${this.child.exitCode ?? this.child.signalCode}); see its log`);
+  }
+
   async metrics(): Promise<Metrics> {
+    this.assertRunning();
     const res = await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`);
     if (!res.ok) throw new Error(`bench: /metrics answered ${res.status}`);
     return parseMetrics(await res.text());

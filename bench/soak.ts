@@ -43,7 +43,7 @@ export async function run(): Promise<void> {
   try {
     const scale = await setUpScale(client, VMS, 'soak');
     controller = await ControllerChild.start({ concurrency: '4', 'resync-seconds': String(RESYNC_SECONDS) }, join(tmpdir(), 'bootplane-soak-controller.log'));
-    await converge(client, scale);
+    await converge(client, scale, controller);
 
     const samples: Sample[] = [];
     let changes = 0;
@@ -75,7 +75,7 @@ export async function run(): Promise<void> {
     const churnSeconds = (performance.now() - started) / 1000;
     // Churn is over: every VM must converge again, each with exactly one ISO and its preset.
     const convergeStarted = performance.now();
-    await converge(client, scale);
+    await converge(client, scale, controller);
     const reconvergeSeconds = (performance.now() - convergeStarted) / 1000;
     const duplicates = [...scale.sim.cluster.vms.values()].filter((vm) => Object.values(vm.config).filter((v) => v.startsWith(`${SCALE_ISO},`)).length !== 1).length;
 
@@ -151,9 +151,10 @@ async function recreateAttachment(client: Awaited<ReturnType<typeof benchClient>
   }
 }
 
-async function converge(client: Awaited<ReturnType<typeof benchClient>>, scale: Scale): Promise<void> {
+async function converge(client: Awaited<ReturnType<typeof benchClient>>, scale: Scale, controller: ControllerChild): Promise<void> {
   const deadline = Date.now() + 30 * 60_000;
   while (!scaleConverged(scale) || !(await isoAttachmentsAttached(client, scale))) {
+    controller.assertRunning();
     if (Date.now() > deadline) throw new Error('soak: did not converge within 30 minutes');
     await sleep(1000);
   }
