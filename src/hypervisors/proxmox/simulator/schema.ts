@@ -166,11 +166,37 @@ export function validateParams(properties: Record<string, PropertySchema>, param
     if (problem) errors[key] = problem;
     else values[key] = convert(schema, value);
   }
-  for (const [key, schema] of Object.entries(properties)) {
-    if (!schema.optional && !(key in params) && schema.type !== 'null') errors[key] ??= 'property is missing and it is not optional';
-    if (schema.requires && key in params && !(schema.requires in params)) errors[schema.requires] ??= `missing property - '${key}' requires this property`;
-  }
+  const { required, requiring } = constraintsOf(properties);
+  for (const key of required) if (!(key in params)) errors[key] ??= 'property is missing and it is not optional';
+  for (const [key, needed] of requiring) if (key in params && !(needed in params)) errors[needed] ??= `missing property - '${key}' requires this property`;
   return { errors, values };
+}
+
+// The config endpoints document hundreds of keys (ide0..3, scsi0..30, net0..31, ...): the few
+// that are required or require another are found once per schema, not on every request.
+const constraints = new WeakMap<Record<string, PropertySchema>, { required: string[]; requiring: [string, string][] }>();
+function constraintsOf(properties: Record<string, PropertySchema>): { required: string[]; requiring: [string, string][] } {
+  let found = constraints.get(properties);
+  if (!found) {
+    found = { required: [], requiring: [] };
+    for (const [key, schema] of Object.entries(properties)) {
+      if (!schema.optional && schema.type !== 'null') found.required.push(key);
+      if (schema.requires) found.requiring.push([key, schema.requires]);
+    }
+    constraints.set(properties, found);
+  }
+  return found;
+}
+
+/** A schema pattern anchored as PVE anchors it, compiled once. */
+const patterns = new Map<string, RegExp>();
+function anchoredPattern(pattern: string): RegExp {
+  let re = patterns.get(pattern);
+  if (!re) {
+    re = new RegExp(`^(?:${pattern})$`);
+    patterns.set(pattern, re);
+  }
+  return re;
 }
 
 function convert(schema: PropertySchema, value: string): unknown {
@@ -196,7 +222,7 @@ export function checkValue(key: string, schema: PropertySchema, value: string, n
   }
   if (schema.maxLength !== undefined && value.length > schema.maxLength) return `value may only be ${schema.maxLength} characters long`;
   if (schema.enum && !schema.enum.includes(value)) return `value '${value}' does not have a value in the enumeration '${schema.enum.join(', ')}'`;
-  if (schema.pattern && !new RegExp(`^(?:${schema.pattern})$`).test(value)) return 'value does not match the regex pattern';
+  if (schema.pattern && !anchoredPattern(schema.pattern).test(value)) return 'value does not match the regex pattern';
   if (schema.format && typeof schema.format === 'object') return checkPropertyString(key, schema.format, value, named);
   if (typeof schema.format === 'string') {
     const propertyFormat = named[schema.format];
@@ -291,6 +317,16 @@ const NAMED: Record<string, (v: string) => string | undefined> = {
   'pve-hotplug-features': (v) => (v === '0' || v === '1' || splitList(v).every((f) => ['network', 'disk', 'cpu', 'memory', 'usb', 'cloudinit'].includes(f)) ? undefined : `invalid hotplug feature '${v}'`),
 };
 
+const requiredInReplies = new WeakMap<Record<string, PropertySchema>, string[]>();
+function requiredReplyKeys(props: Record<string, PropertySchema>): string[] {
+  let keys = requiredInReplies.get(props);
+  if (!keys) {
+    keys = Object.entries(props).filter(([, s]) => !s.optional && s.type).map(([k]) => k);
+    requiredInReplies.set(props, keys);
+  }
+  return keys;
+}
+
 /**
  * Checks a reply against a `returns` schema. PVE sends more keys than it documents, so extra
  * keys pass; a documented key with the wrong type, or a missing required one, is a violation.
@@ -306,7 +342,7 @@ export function validateReturn(schema: PropertySchema | undefined, value: unknow
     case 'string':
       if (typeof value !== 'string') return [`${at}: expected string, got ${typeof value}`];
       if (schema.enum && !schema.enum.includes(value)) return [`${at}: '${value}' not in enum`];
-      if (schema.pattern && !new RegExp(`^(?:${schema.pattern})$`).test(value)) return [`${at}: '${value}' does not match ${schema.pattern}`];
+      if (schema.pattern && !anchoredPattern(schema.pattern).test(value)) return [`${at}: '${value}' does not match ${schema.pattern}`];
       return [];
     case 'integer':
       return Number.isInteger(value) ? [] : [`${at}: expected integer, got ${JSON.stringify(value)}`];
@@ -324,10 +360,12 @@ export function validateReturn(schema: PropertySchema | undefined, value: unknow
       const props = schema.properties ? expandedOnce(schema.properties) : {};
       const obj = value as Record<string, unknown>;
       const problems: string[] = [];
-      for (const [k, s] of Object.entries(props)) {
-        if (k in obj) problems.push(...validateReturn(s, obj[k], `${at}.${k}`));
-        else if (!s.optional && s.type) problems.push(`${at}.${k}: required by the schema but missing`);
+      // Walks the reply's keys (a VM config has a dozen) rather than the schema's hundreds.
+      for (const k of Object.keys(obj)) {
+        const s = Object.hasOwn(props, k) ? props[k] : undefined;
+        if (s) problems.push(...validateReturn(s, obj[k], `${at}.${k}`));
       }
+      for (const k of requiredReplyKeys(props)) if (!(k in obj)) problems.push(`${at}.${k}: required by the schema but missing`);
       return problems;
     }
     default:
