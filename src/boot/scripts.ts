@@ -4,6 +4,7 @@
 import type { BootProfileSpec } from '../api/v1alpha1/boot-profile.js';
 import type { Firmware } from './identity.js';
 import { renderTemplate, TemplateError, unsafeCmdlineReason } from './template.js';
+import { byCodeUnits } from '../order.js';
 
 export interface ProfileIdentity {
   namespace: string;
@@ -135,7 +136,7 @@ export function buildLocalBootScript(mode: LocalBoot, firmware: Firmware, header
  * timeout, so an unattended install can never start without a person choosing it.
  */
 export function buildFallbackMenu(serverUrl: string, publicProfiles: readonly ProfileIdentity[], timeoutSeconds = 30): string {
-  const sorted = [...publicProfiles].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+  const sorted = [...publicProfiles].sort((a, b) => byCodeUnits(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`));
   const lines = [
     '#!ipxe',
     '# bootplane: this machine has no assignment',

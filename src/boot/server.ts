@@ -25,6 +25,7 @@ import { sessionHosts } from './dhcp/sessions.js';
 import { sendFileRange } from './send-file.js';
 import { assetFileName, buildChainScript, buildFallbackMenu, buildLocalBootScript } from './scripts.js';
 import type { SignedPurpose, UrlSigner } from './signed-url.js';
+import { byCodeUnits } from '../order.js';
 
 export type FallbackMode = 'menu' | 'localBoot';
 export type NetworkConfigRenderer = (vendor: string, assignments: readonly NodeBootAssignment[], serverUrl: string) => { contentType: string; body: string } | undefined;
@@ -554,15 +555,15 @@ export class BootServer {
     // Several assignments claim this machine: enabled first, then the oldest, so the answer is stable.
     return [...found].sort((a, b) =>
       Number(a.spec.state === 'Disabled') - Number(b.spec.state === 'Disabled')
-      || (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '')
-      || keyOf(a).localeCompare(keyOf(b)))[0];
+      || byCodeUnits(a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? '')
+      || byCodeUnits(keyOf(a), keyOf(b)))[0];
   }
 
   private activeSession(mac: string): DisklessSession | undefined {
     const found = this.store.byIndex<DisklessSession>('DisklessSession', SESSION_ACTIVE_MAC_INDEX, mac);
     if (found.length <= 1) return found[0];
     // The controller lets one session hold a machine; should two look Active for a moment, the older wins.
-    return [...found].sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || keyOf(a).localeCompare(keyOf(b)))[0];
+    return [...found].sort((a, b) => byCodeUnits(a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? '') || byCodeUnits(keyOf(a), keyOf(b)))[0];
   }
 
   private findProfile(namespace: string | undefined, name: string): BootProfile | undefined {

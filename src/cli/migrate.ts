@@ -14,6 +14,7 @@ import { silentLogger } from '../observability/logger.js';
 import { cloudInitPreference } from '../planning/cloud-init-preference.js';
 import type { MachineFacts } from '../planning/model.js';
 import { DirStore } from '../store/dir-store.js';
+import { byCodeUnits } from '../order.js';
 
 export const MIGRATE_USAGE = `bootplane migrate cloud-init [--dry-run] [--selector k=v,...] [-n NAMESPACE]
                              [--allow-running] [--timeout SECONDS] [--kubeconfig PATH | --dir DIR]
@@ -67,7 +68,7 @@ export function findCandidates(vms: readonly VirtualMachine[], allowRunning: boo
     else if (vm.status?.power !== 'Stopped' && !allowRunning) c.skip = `${vm.status?.power ?? 'power unknown'} (stop it, or pass --allow-running)`;
     out.push(c);
   }
-  return out.sort((a, b) => key(a.vm).localeCompare(key(b.vm)));
+  return out.sort((a, b) => byCodeUnits(key(a.vm), key(b.vm)));
 }
 
 export async function migrate(args: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {

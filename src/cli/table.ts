@@ -2,6 +2,7 @@
 import type { KindInfo, PrinterColumn } from '../api/v1alpha1/kinds.js';
 import { KINDS } from '../api/v1alpha1/kinds.js';
 import type { KubeObject } from '../kube/object.js';
+import { byCodeUnits } from '../order.js';
 
 /** Evaluates the JSONPath forms printer columns use: `.a.b` and `.list[?(@.key=="value")].field`. */
 export function jsonPath(obj: unknown, path: string): unknown {
@@ -47,7 +48,7 @@ export function renderTable(info: KindInfo, objects: KubeObject[], options: { wi
   const header = [...(namespaced ? ['NAMESPACE'] : []), 'NAME', ...columns.map((c) => c.name.toUpperCase())];
   const rows = objects
     .slice()
-    .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`))
+    .sort((a, b) => byCodeUnits(`${a.metadata.namespace}/${a.metadata.name}`, `${b.metadata.namespace}/${b.metadata.name}`))
     .map((o) => [...(namespaced ? [o.metadata.namespace ?? ''] : []), o.metadata.name, ...columns.map((c) => cell(o, c, now))]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('');

@@ -12,6 +12,7 @@ import { loadConsoleAssets } from './assets.js';
 import { KubeTokenAuth, TokenAuth, type ConsoleAuth, type Session } from './auth.js';
 import { ConsoleServer, type EventView } from './server.js';
 import { KubeWriter, ManifestWriter, type ConsoleWriter } from './writers.js';
+import { byCodeUnits } from '../order.js';
 
 export interface RunningConsole {
   server: ConsoleServer;
@@ -54,7 +55,7 @@ export function clusterMode(client: KubeClient): Mode {
         reason: e.reason ?? '',
         note: e.note ?? '',
         count: e.series?.count ?? e.deprecatedCount ?? 1,
-      })).sort((a, b) => b.time.localeCompare(a.time));
+      })).sort((a, b) => byCodeUnits(b.time, a.time));
     },
   };
 }

@@ -4,6 +4,7 @@
 // prom-client when the registry is read (a scrape): counters and gauges through their collect
 // hook, histograms through their own export.
 import { Histogram, type Counter, type Gauge, type HistogramConfiguration, type LabelValues } from 'prom-client';
+import { byCodeUnits } from '../order.js';
 
 /** A counter or gauge child: add to `delta`; the metric receives it at the next scrape. */
 export interface DeltaCell {
@@ -39,7 +40,7 @@ export function deltaCell<T extends string>(metric: DeltaMetric<T>, labels: Labe
       return previous?.call(this);
     };
   }
-  const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+  const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => byCodeUnits(a, b)));
   let entry = cells.byKey.get(key);
   if (!entry) cells.byKey.set(key, (entry = { labels: { ...labels }, cell: { delta: 0 } }));
   return entry.cell;
@@ -83,7 +84,7 @@ export class CellHistogram<T extends string> extends Histogram<T> {
   }
 
   cell(labels: LabelValues<T>): HistogramCell {
-    const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+    const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => byCodeUnits(a, b)));
     let cell = this.cells.get(key);
     if (!cell) this.cells.set(key, (cell = new HistogramCell(this.bounds, { ...labels })));
     return cell;

@@ -2,6 +2,7 @@
 // ide0-3, sata0-5, scsi0-30, virtio0-15; q35 wires up only ide0 and ide2; the aarch64 `virt`
 // machine has no IDE at all; and virtio-blk cannot be a CD-ROM, so removable media never go there.
 import type { Bus, MachineFacts, Slot } from './model.js';
+import { byCodeUnits } from '../order.js';
 
 export const BUS_ORDER: readonly Bus[] = ['ide', 'sata', 'scsi', 'virtio'];
 export const BUS_SLOT_COUNT: Record<Bus, number> = { ide: 4, sata: 6, scsi: 31, virtio: 16 };
@@ -30,7 +31,7 @@ export function busOf(slot: Slot): Bus | undefined {
 export function compareSlots(a: Slot, b: Slot): number {
   const pa = parseSlot(a);
   const pb = parseSlot(b);
-  if (!pa || !pb) return a.localeCompare(b);
+  if (!pa || !pb) return byCodeUnits(a, b);
   return BUS_ORDER.indexOf(pa.bus) - BUS_ORDER.indexOf(pb.bus) || pa.index - pb.index;
 }
 

@@ -3,6 +3,7 @@
 import type { NodeBootAssignment } from '../../api/v1alpha1/node-boot-assignment.js';
 import { keyOf } from '../../kube/object.js';
 import { assignmentMacs } from '../indexes.js';
+import { byCodeUnits } from '../../order.js';
 
 export const DHCP_VENDORS = ['mikrotik', 'dnsmasq', 'isc', 'kea'] as const;
 export type DhcpVendor = (typeof DHCP_VENDORS)[number];
@@ -76,7 +77,7 @@ export function subnetParts(cidr: string): { address: string; netmask: string; p
 /** One host entry per MAC of every enabled assignment, in a stable order. */
 export function dhcpHosts(assignments: readonly NodeBootAssignment[]): DhcpHost[] {
   const hosts: DhcpHost[] = [];
-  const sorted = [...assignments].filter((a) => a.spec.state !== 'Disabled').sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+  const sorted = [...assignments].filter((a) => a.spec.state !== 'Disabled').sort((a, b) => byCodeUnits(keyOf(a), keyOf(b)));
   for (const a of sorted) {
     const macs = assignmentMacs(a);
     const base = `bootplane-${a.metadata.namespace ?? 'default'}-${a.metadata.name}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 56);

@@ -8,6 +8,7 @@ import { macHex, normalizeMac } from '../../boot/identity.js';
 import type { ConditionUpdate } from '../../kube/conditions.js';
 import { keyOf } from '../../kube/object.js';
 import { redact } from '../../targets/images/source.js';
+import { byCodeUnits } from '../../order.js';
 
 export type Phase = NonNullable<NonNullable<DisklessSession['status']>['phase']>;
 
@@ -83,7 +84,7 @@ export function machineHolder(self: DisklessSession, claimants: readonly Diskles
   const mine = order(self);
   return claimants
     .filter((s) => keyOf(s) !== keyOf(self) && holdsMachine(s) && (s.status?.phase === 'Active' || s.status?.phase === 'Provisioning' || s.status?.phase === 'Stopping' || order(s) < mine))
-    .sort((a, b) => order(a).localeCompare(order(b)))[0];
+    .sort((a, b) => byCodeUnits(order(a), order(b)))[0];
 }
 
 /** Ready: True once Active; otherwise the first condition that is not True explains why not. */

@@ -8,6 +8,7 @@ import type { VirtualMachine, VirtualMachineStatus } from '../../api/v1alpha1/vi
 import type { ConditionUpdate } from '../../kube/conditions.js';
 import { keyOf } from '../../kube/object.js';
 import type { DesiredMedia, ObservedVm, Step } from '../../planning/model.js';
+import { byCodeUnits } from '../../order.js';
 
 /** An IsoAttachment ejects once its VM is installed, when its policy says so. */
 export function isEjected(iso: IsoAttachment, vm: VirtualMachine): boolean {
@@ -36,7 +37,7 @@ export function networkBootActive(assignments: readonly NodeBootAssignment[]): b
 export function desiredMedia(vm: VirtualMachine, attachments: readonly IsoAttachment[], networkFirst = false): DesiredMedia {
   const isos: DesiredMedia['isos'] = [];
   const eject: NonNullable<DesiredMedia['eject']> = [];
-  for (const iso of [...attachments].sort((a, b) => keyOf(a).localeCompare(keyOf(b)))) {
+  for (const iso of [...attachments].sort((a, b) => byCodeUnits(keyOf(a), keyOf(b)))) {
     // A VM leaving bootplane's care is handed back without the ISOs bootplane attached.
     const leaving = vm.metadata.deletionTimestamp !== undefined || iso.metadata.deletionTimestamp !== undefined || isEjected(iso, vm);
     if (leaving) {

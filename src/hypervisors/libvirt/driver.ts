@@ -21,6 +21,7 @@ import { LibvirtError } from './rpc/errors.js';
 import { DeviceModifyFlags, DomainXmlFlags, ErrorCode, StoragePoolState, UndefineFlags } from './rpc/protocol.js';
 import type { DomainRef, VolumeRef } from './rpc/types.js';
 import { attr, child, childElements, escapeXml, parseXml } from './xml-tree.js';
+import { byCodeUnits } from '../../order.js';
 
 export interface LibvirtDriverOptions {
   uri: string;
@@ -85,7 +86,7 @@ export class LibvirtDriver implements HypervisorDriver {
           const info = await this.client.volumeInfo(vol, signal);
           isos.push({ volume: `${vol.pool}/${vol.name}`, sizeBytes: info.capacityBytes });
         }
-        isos.sort((a, b) => a.volume.localeCompare(b.volume));
+        isos.sort((a, b) => byCodeUnits(a.volume, b.volume));
       }
       return { version: `${lib} (${type} ${hv})`, nodes: [{ name: host, online: true }], storages, isos };
     } catch (err) {

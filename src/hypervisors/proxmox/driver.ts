@@ -24,6 +24,7 @@ import { planToPveWrites } from './plan-writes.js';
 import type { PveCredentials } from './client/transport.js';
 import { parseUpid, taskExitIsError } from './client/upid.js';
 import { taskLogProgress } from './client/task-progress.js';
+import { byCodeUnits } from '../../order.js';
 
 // Status lists have schema limits (hypervisor.ts); a cluster with more is summarised, not refused.
 const MAX_NODES = 128;
@@ -63,11 +64,11 @@ export class ProxmoxDriver implements HypervisorDriver {
 
   async inventory(signal: AbortSignal): Promise<HypervisorInventory> {
     const version = await this.client.version({ signal });
-    const nodes = (await this.client.nodes({ signal })).sort((a, b) => a.node.localeCompare(b.node)).slice(0, MAX_NODES);
+    const nodes = (await this.client.nodes({ signal })).sort((a, b) => byCodeUnits(a.node, b.node)).slice(0, MAX_NODES);
     const online = nodes.filter((n) => n.status === 'online');
     const perNode = await Promise.all(online.map(async (n) => {
       const node = this.client.node(n.node);
-      const storages = (await node.storages({ enabled: true }, { signal })).sort((a, b) => a.storage.localeCompare(b.storage));
+      const storages = (await node.storages({ enabled: true }, { signal })).sort((a, b) => byCodeUnits(a.storage, b.storage));
       const isoStorages = storages.filter((s) => s.content.split(',').includes('iso') && s.active !== 0);
       const isos = (await Promise.all(isoStorages.map((s) => node.storage(s.storage).content({ content: 'iso' }, { signal })))).flat();
       return { node: n.node, storages, isos };
@@ -96,7 +97,7 @@ export class ProxmoxDriver implements HypervisorDriver {
       version: version.version,
       nodes: nodes.map((n) => ({ name: n.node, online: n.status === 'online' })),
       storages: storages.slice(0, MAX_STORAGES),
-      isos: [...isos.values()].sort((a, b) => a.volume.localeCompare(b.volume)).slice(0, MAX_ISOS),
+      isos: [...isos.values()].sort((a, b) => byCodeUnits(a.volume, b.volume)).slice(0, MAX_ISOS),
     };
   }
 
