@@ -63,6 +63,7 @@ export async function runScale(name: string, wanted: number): Promise<void> {
     await sleep(25_000);
     const after30s = await controller.metrics();
     const rssParts = residentParts(controller.pid);
+    const anonymousRss = anonymousMappings(controller.pid);
     await controller.heapSnapshot();
     const settled = await controller.metrics();
     await controller.stop();
@@ -98,7 +99,7 @@ export async function runScale(name: string, wanted: number): Promise<void> {
     });
     report({
       name: `${name}-memory`, unit: 'MiB RSS', value: rss / MiB, target: 200,
-      peakRssMiB: peakRssBytes / MiB, rssAfter30sMiB: sum(after30s, 'process_resident_memory_bytes') / MiB, rssAfter30sPartsMiB: rssParts, baselineRssMiB: baseRss / MiB,
+      peakRssMiB: peakRssBytes / MiB, rssAfter30sMiB: sum(after30s, 'process_resident_memory_bytes') / MiB, rssAfter30sPartsMiB: rssParts, rssAfter30sAnonymous: anonymousRss, baselineRssMiB: baseRss / MiB,
       heapUsedMiB: heap / MiB, baselineHeapMiB: baseHeap / MiB, heapTotalMiB: sum(settled, 'nodejs_heap_size_total_bytes') / MiB,
       externalMiB: sum(settled, 'nodejs_external_memory_bytes') / MiB, peakHeapUsedMiB: sum(atConvergence, 'nodejs_heap_size_used_bytes') / MiB,
       heapBytesPerObject: (heap - baseHeap) / objects, rssBytesPerObject: (rss - baseRss) / objects, objects,
@@ -126,4 +127,33 @@ function residentParts(pid: number): Record<string, number> {
     if (m) parts[m[1]!] = Math.round(Number(m[2]) / 1024 * 10) / 10;
   }
   return parts;
+}
+
+/**
+ * Where the anonymous RSS sits, from /proc/<pid>/smaps: the brk heap (glibc's main arena), and
+ * the largest anonymous mappings with their sizes (glibc's other arenas reserve 64 MiB each;
+ * V8 maps its heap pages and code range itself).
+ */
+function anonymousMappings(pid: number): { brkHeapMiB: number; largest: { sizeMiB: number; rssMiB: number }[]; otherMiB: number } {
+  const mappings: { name: string; sizeKiB: number; rssKiB: number; anonymous: boolean }[] = [];
+  let current: (typeof mappings)[number] | undefined;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (head) {
+      current = { name: head[4]!, sizeKiB: (parseInt(head[2]!, 16) - parseInt(head[1]!, 16)) / 1024, rssKiB: 0, anonymous: head[3] === '0' };
+      mappings.push(current);
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && current) current.rssKiB = Number(rss[1]);
+  }
+  const mib = (kib: number) => Math.round(kib / 1024 * 10) / 10;
+  const anonymous = mappings.filter((m) => m.anonymous && (m.name === '' || m.name === '[heap]'));
+  const sorted = anonymous.filter((m) => m.name === '').sort((a, b) => b.rssKiB - a.rssKiB);
+  const largest = sorted.slice(0, 8);
+  return {
+    brkHeapMiB: mib(anonymous.find((m) => m.name === '[heap]')?.rssKiB ?? 0),
+    largest: largest.map((m) => ({ sizeMiB: mib(m.sizeKiB), rssMiB: mib(m.rssKiB) })),
+    otherMiB: mib(sorted.slice(8).reduce((a, m) => a + m.rssKiB, 0)),
+  };
 }
