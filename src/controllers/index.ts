@@ -15,6 +15,7 @@ import { HypervisorReconciler, HYPERVISOR_INDEX } from './hypervisor/reconciler.
 import { hypervisorOfVm, watchHypervisors } from './hypervisor/watches.js';
 import { IsoAttachmentReconciler } from './isoattachment/reconciler.js';
 import { watchIsoAttachments } from './isoattachment/watches.js';
+import { VerifiedVolumes } from './isoattachment/verified-sources.js';
 import { VirtualMachineReconciler } from './virtualmachine/reconciler.js';
 import { TEARDOWN_INDEX, teardownNamespace } from './virtualmachine/teardown.js';
 import { VM_INDEX, vmOfAttachment, watchVirtualMachines } from './virtualmachine/watches.js';
@@ -67,12 +68,15 @@ export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
   const build = (): Controller[] => {
     const make = (name: string, reconciler: ConstructorParameters<typeof Controller>[0]['reconciler']) =>
       new Controller({ name, reconciler, concurrency: deps.config.concurrency, logger: deps.log });
+    // Named ISO volumes the IsoAttachment reconciler found and the VM may attach before the
+    // attachment's status says so (one status write per attach; see verified-sources.ts).
+    const verified = new VerifiedVolumes();
     return [
       make('hypervisor', new HypervisorReconciler(deps.store, deps.drivers, enqueueTo('hypervisor'))),
       make('nodebootassignment', new NodeBootAssignmentReconciler(deps.store, bootUrl)),
       make('bootprofile', new BootProfileReconciler(deps.store, bootUrl)),
-      make('virtualmachine', new VirtualMachineReconciler(deps.store, deps.drivers, enqueueTo('virtualmachine'))),
-      make('isoattachment', new IsoAttachmentReconciler(deps.store, deps.drivers, enqueueTo('isoattachment'), enqueueTo('virtualmachine'))),
+      make('virtualmachine', new VirtualMachineReconciler(deps.store, deps.drivers, enqueueTo('virtualmachine'), verified)),
+      make('isoattachment', new IsoAttachmentReconciler(deps.store, deps.drivers, enqueueTo('isoattachment'), enqueueTo('virtualmachine'), verified)),
       make('disklesssession', new DisklessSessionReconciler(deps.store, deps.targetHost)),
     ];
   };

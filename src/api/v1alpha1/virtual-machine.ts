@@ -258,6 +258,17 @@ export const VirtualMachineStatus = z
       .max(64)
       .optional()
       .describe('Devices the hypervisor reports.'),
+    attachedIsos: z
+      .array(
+        z.object({
+          name: z.string().max(253).describe('The IsoAttachment (in this namespace) the ISO was attached for.'),
+          volume: z.string().max(1024).describe('The volume bootplane put in the CD-ROM.'),
+          slot: z.string().max(16).describe('The slot of that CD-ROM.'),
+        }).describe('One ISO bootplane attached.'),
+      )
+      .max(64)
+      .optional()
+      .describe('The ISOs bootplane attached to this VM, by IsoAttachment: what it takes out again when the IsoAttachment (or the VM) is deleted or ejected — only a CD-ROM still holding exactly this volume at this slot.'),
     install: z
       .object({
         state: InstallState.describe('Install state.'),

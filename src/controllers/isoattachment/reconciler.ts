@@ -1,8 +1,16 @@
-// IsoAttachment reconcile: fetch -> deletion (the VM detaches it and restores the boot order;
-// the finalizer goes once the VM no longer shows it) -> finalizer -> VM and hypervisor -> the
-// source (a volume that must exist, or a URL downloaded with download-url and its checksum,
-// the task polled on later passes) -> where the VM reports it -> status once. Attaching itself
-// is the VirtualMachine reconciler's work: one plan per VM covers all of its media.
+// IsoAttachment reconcile: fetch -> the finalizer older versions added, released
+// (legacy-finalizer.ts) -> deletion: nothing to do (no finalizer: the VM records what it
+// attached and takes it out when this object is gone) -> VM and hypervisor -> the source (a
+// volume that must exist, or a URL downloaded with download-url and its checksum, the task
+// polled on later passes) -> where the VM reports it -> status once. Attaching itself is the
+// VirtualMachine reconciler's work: one plan per VM covers all of its media.
+//
+// One status write per attach. A found volume reaches the VM through VerifiedVolumes (shared in
+// this process) and a wake-up, not through a status write; the first status is written when
+// the VM shows the ISO ("Attached"), or at once when there is anything else to say — the VM or
+// the volume is missing, the VM refused the plan, waits (safe mode, power-off) or failed to
+// apply it, a download is under way — or when the VM has not attached it within
+// FIRST_WRITE_WAIT_MS (a status never stays empty).
 import type { Condition } from '../../api/v1alpha1/common.js';
 import { IsoAttachmentSpec, type IsoAttachment, type IsoAttachmentStatus } from '../../api/v1alpha1/iso-attachment.js';
 import type { VirtualMachine } from '../../api/v1alpha1/virtual-machine.js';
@@ -11,17 +19,19 @@ import type { DriverPool } from '../../hypervisors/pool.js';
 import { setCondition, type ConditionUpdate } from '../../kube/conditions.js';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../../kube/controller.js';
 import { errorMessage, reasonCode } from '../../kube/errors.js';
-import { hasFinalizer } from '../../kube/finalizers.js';
 import { keyOf, type ObjectKey } from '../../kube/object.js';
 import { metaTime } from '../../kube/time.js';
 import type { ResourceStore } from '../../store/store.js';
 import { connectToHypervisor, SecretListeners } from '../hypervisor/connection.js';
 import { isEjected } from '../virtualmachine/status.js';
-import { attachedCondition, attachedSlot, downloadFilename, readyCondition } from './status.js';
+import { hasLegacyFinalizer, releaseLegacyFinalizer } from './legacy-finalizer.js';
+import { attachedCondition, attachedSlot, awaitsFirstAttach, downloadFilename, readyCondition } from './status.js';
+import { VerifiedVolumes } from './verified-sources.js';
 
 const RETRY_MS = 30_000;
 const DOWNLOAD_POLL_MS = 2_000;
-const DETACH_POLL_MS = 5_000;
+/** How long a new IsoAttachment's status may stay unwritten while its VM is about to attach it. */
+export const FIRST_WRITE_WAIT_MS = 60_000;
 
 export class IsoAttachmentReconciler implements Reconciler {
   constructor(
@@ -29,21 +39,40 @@ export class IsoAttachmentReconciler implements Reconciler {
     private readonly drivers: DriverPool,
     private readonly enqueue: (key: string) => void,
     private readonly enqueueVm: (key: string) => void,
+    /** Shared with the VirtualMachine reconciler: named volumes found on storage, not yet written. */
+    private readonly verified = new VerifiedVolumes(),
   ) {}
 
   private readonly secretListeners = new SecretListeners((key) => this.enqueue(key));
+  /** When each new IsoAttachment began waiting, unwritten, for its VM to attach it. */
+  private readonly waitingSince = new Map<string, number>();
 
   async reconcile(key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | void> {
-    const iso = this.store.get<IsoAttachment>('IsoAttachment', `${key.namespace}/${key.name}`);
-    if (!iso) return;
+    const isoKey = `${key.namespace}/${key.name}`;
+    const iso = this.store.get<IsoAttachment>('IsoAttachment', isoKey);
+    if (!iso) {
+      this.verified.forget(isoKey);
+      this.waitingSince.delete(isoKey);
+      return;
+    }
     const vmKey = `${iso.metadata.namespace}/${iso.spec.vmRef.name}`;
     const vm = this.store.get<VirtualMachine>('VirtualMachine', vmKey);
 
-    if (iso.metadata.deletionTimestamp) return this.finalize(iso, vm, vmKey);
-    if (!hasFinalizer(iso)) {
-      await this.store.addFinalizer('IsoAttachment', iso);
-      return;
+    let legacyAgainMs: number | undefined;
+    if (hasLegacyFinalizer(iso)) {
+      legacyAgainMs = await releaseLegacyFinalizer(this.store, iso, vm, () => this.enqueueVm(vmKey));
+      // Released: the metadata change brings this object back (or it is gone).
+      if (legacyAgainMs === undefined) return;
+      if (iso.metadata.deletionTimestamp) return { requeueAfterMs: legacyAgainMs };
     }
+    // Being deleted: the VM's watch saw it; the VM takes out what it recorded for this name.
+    if (iso.metadata.deletionTimestamp) return;
+    const result = await this.converge(iso, vm, vmKey, ctx);
+    if (legacyAgainMs === undefined) return result;
+    return { requeueAfterMs: Math.min(result?.requeueAfterMs ?? legacyAgainMs, legacyAgainMs) };
+  }
+
+  private async converge(iso: IsoAttachment, vm: VirtualMachine | undefined, vmKey: string, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const spec = IsoAttachmentSpec.safeParse(iso.spec);
     if (!spec.success) {
       const message = spec.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`).join('; ');
@@ -64,6 +93,11 @@ export class IsoAttachmentReconciler implements Reconciler {
       ? await this.download(desired, connection.driver, ref, ctx)
       : await this.findVolume(desired, connection.driver, ref, ctx);
     updates.push(source.condition);
+    if (spec.data.source.volume !== undefined) {
+      // What the VM may attach without waiting for this object's status (verified-sources.ts).
+      if (source.condition.status !== 'True') this.verified.forget(keyOf(iso));
+      else if (this.verified.set(iso, spec.data.source.volume)) this.enqueueVm(vmKey);
+    }
     const fields: Partial<IsoAttachmentStatus> = { ...source.fields };
     if (source.condition.status !== 'True') {
       if (!fields.phase) fields.phase = 'Pending';
@@ -78,7 +112,17 @@ export class IsoAttachmentReconciler implements Reconciler {
     fields.phase = attached.phase;
     if (slot) fields.slot = slot;
     if (attached.phase === 'Ejected' && !iso.status?.ejectedAt) fields.ejectedAt = metaTime();
-    // A newly ready source is news for the VM: the status write below reaches it through its
+    // Nothing written yet and nothing to say but "the VM is about to attach it": the VM's status
+    // write (the ISO in a CD-ROM, or why not) brings this object back through its watch, and this
+    // pass writes then, once. The timer is only the bound on an empty status.
+    if (awaitsFirstAttach(iso, vm, attached)) {
+      const since = this.waitingSince.get(keyOf(iso)) ?? Date.now();
+      this.waitingSince.set(keyOf(iso), since);
+      const left = since + FIRST_WRITE_WAIT_MS - Date.now();
+      if (left > 0) return { requeueAfterMs: left };
+    }
+    this.waitingSince.delete(keyOf(iso));
+    // A downloaded source is news for the VM: the status write below reaches it through its
     // watch (virtualmachine/watches.ts), once the cache holds the source it plans with.
     return this.write(iso, updates, fields);
   }
@@ -136,22 +180,6 @@ export class IsoAttachmentReconciler implements Reconciler {
     } catch (err) {
       return { condition: { type: 'SourceReady', status: 'False', reason: reasonCode(err), message: `Could not start downloading ${url}: ${errorMessage(err)}` }, fields: {}, requeueAfterMs: RETRY_MS };
     }
-  }
-
-  private async finalize(iso: IsoAttachment, vm: VirtualMachine | undefined, vmKey: string): Promise<ReconcileResult | void> {
-    if (!hasFinalizer(iso)) return;
-    // The VM reconciler detaches what this attachment put there (its recorded slot and volume).
-    if (vm && !vm.metadata.deletionTimestamp && attachedSlot(vm, iso.status?.volume) === iso.status?.slot && iso.status?.slot) {
-      this.enqueueVm(vmKey);
-      return { requeueAfterMs: DETACH_POLL_MS };
-    }
-    if (vm?.metadata.deletionTimestamp && attachedSlot(vm, iso.status?.volume)) {
-      // The VM object is going too; still detach first so the VM is left as it was.
-      this.enqueueVm(vmKey);
-      if (vm.status?.conditions?.find((c) => c.type === 'HypervisorReady')?.status === 'True') return { requeueAfterMs: DETACH_POLL_MS };
-    }
-    await this.store.removeFinalizer('IsoAttachment', iso);
-    this.enqueueVm(vmKey);
   }
 
   private async write(iso: IsoAttachment, updates: ConditionUpdate[], fields: Partial<IsoAttachmentStatus>, requeueAfterMs?: number): Promise<ReconcileResult | void> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IsoAttachment } from '../../api/v1alpha1/iso-attachment.js';
 import type { VirtualMachine } from '../../api/v1alpha1/virtual-machine.js';
-import { attachedCondition, attachedSlot, downloadFilename } from './status.js';
+import { attachedCondition, attachedSlot, awaitsFirstAttach, downloadFilename } from './status.js';
 
 const iso = (source: IsoAttachment['spec']['source'], volume?: string): IsoAttachment => ({
   apiVersion: 'bootplane.io/v1alpha1', kind: 'IsoAttachment', metadata: { name: 'inst', namespace: 'ns' },
@@ -29,5 +29,23 @@ describe('IsoAttachment status', () => {
     const safe = vm({ conditions: [{ type: 'MediaConfigured', status: 'False', reason: 'SafeMode', message: 'not applied', lastTransitionTime: 'x' }] });
     expect(attachedCondition(iso({ volume: 'local:iso/a.iso' }, 'local:iso/a.iso'), safe, undefined, false)).toMatchObject({ phase: 'Attaching', condition: { reason: 'SafeMode' } });
     expect(attachedCondition(iso({ volume: 'local:iso/a.iso' }, 'local:iso/a.iso'), safe, undefined, true)).toMatchObject({ phase: 'Ejected' });
+  });
+
+  it('leaves a new attachment\'s status unwritten only while the VM is about to attach it and nothing is wrong', () => {
+    const fresh = iso({ volume: 'local:iso/a.iso' }, 'local:iso/a.iso');
+    const converged = vm({ conditions: [{ type: 'MediaConfigured', status: 'True', reason: 'Converged', message: 'x', lastTransitionTime: 'x' }] });
+    const waiting = attachedCondition(fresh, converged, undefined, false);
+    expect(awaitsFirstAttach(fresh, converged, waiting)).toBe(true);
+    expect(awaitsFirstAttach(fresh, vm({}), attachedCondition(fresh, vm({}), undefined, false))).toBe(true);
+    // Already written: the status says something; it is kept true.
+    expect(awaitsFirstAttach({ ...fresh, status: { ...fresh.status, phase: 'Pending' } }, converged, waiting)).toBe(false);
+    // Attached, refused, safe mode, waiting for power-off or a failed apply: written at once.
+    expect(awaitsFirstAttach(fresh, converged, attachedCondition(fresh, converged, 'ide2', false))).toBe(false);
+    const refused = vm({ conditions: [{ type: 'MediaConfigured', status: 'False', reason: 'PlanRefused', message: 'ISO ns/inst: no free slot', lastTransitionTime: 'x' }] });
+    expect(awaitsFirstAttach(fresh, refused, attachedCondition(fresh, refused, undefined, false))).toBe(false);
+    for (const reason of ['SafeMode', 'WaitingForPowerOff', 'ApplyFailed']) {
+      const stuck = vm({ conditions: [{ type: 'MediaConfigured', status: 'False', reason, message: 'x', lastTransitionTime: 'x' }] });
+      expect(awaitsFirstAttach(fresh, stuck, attachedCondition(fresh, stuck, undefined, false))).toBe(false);
+    }
   });
 });

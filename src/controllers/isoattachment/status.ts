@@ -39,6 +39,19 @@ export function attachedCondition(iso: IsoAttachment, vm: VirtualMachine, slot: 
   return { phase: 'Attaching', condition: { type: 'Attached', status: 'False', reason: media?.reason === 'SafeMode' ? 'SafeMode' : 'Attaching', message: `Waiting for VirtualMachine ${vm.metadata.name} to attach it${why}.` } };
 }
 
+/**
+ * Whether a new IsoAttachment's status can stay unwritten for now: nothing has been written yet,
+ * its source is good (the caller only asks then), the VM does not show it yet, and nothing is
+ * wrong — the VM has not refused, is not waiting (safe mode, power-off) and has not failed to
+ * apply (its MediaConfigured is not False). The VM's next status write says what happened, and
+ * the attachment's single status write follows it. Anything else is written at once.
+ */
+export function awaitsFirstAttach(iso: IsoAttachment, vm: VirtualMachine, attached: { condition: ConditionUpdate; phase: IsoAttachmentStatus['phase'] }): boolean {
+  if (iso.status?.phase !== undefined) return false;
+  if (attached.phase !== 'Attaching' || attached.condition.reason !== 'Attaching') return false;
+  return vm.status?.conditions?.find((c) => c.type === 'MediaConfigured')?.status !== 'False';
+}
+
 export function readyCondition(conditions: readonly Condition[]): ConditionUpdate {
   for (const type of ['VmFound', 'HypervisorReady', 'SourceReady', 'Attached']) {
     const c = conditions.find((x) => x.type === type);

@@ -29,7 +29,8 @@ import { FORCE_DELETE_ANNOTATION } from '../hypervisor/status.js';
 import { AfterInstall } from './after-install.js';
 import { decideInstall, installSignals, localBootAfterInstall } from './install.js';
 import { Teardown } from './teardown.js';
-import { desiredMedia, networkBootActive, observedStatus, readyCondition, relocationNeedingPowerOff, restartRequiredCondition, stepsInEffect } from './status.js';
+import { isoRecord, plannedEntries, recordAfter, recordAhead, type AttachedIso } from './iso-record.js';
+import { desiredMedia, networkBootActive, observedStatus, readyCondition, relocationNeedingPowerOff, restartRequiredCondition, stepsInEffect, type VerifiedSources } from './status.js';
 import { ASSIGNMENT_VM_INDEX } from '../../boot/indexes.js';
 import type { NodeBootAssignment } from '../../api/v1alpha1/node-boot-assignment.js';
 import { VM_INDEX } from './watches.js';
@@ -53,6 +54,8 @@ export class VirtualMachineReconciler implements Reconciler {
     private readonly store: ResourceStore,
     private readonly drivers: DriverPool,
     private readonly enqueue: (key: string) => void,
+    /** Named ISO volumes the IsoAttachment reconciler verified and has not written yet (isoattachment/verified-sources.ts). */
+    private readonly verified?: VerifiedSources,
   ) {
     this.afterInstall = new AfterInstall(store);
     this.teardown = new Teardown(store);
@@ -67,10 +70,14 @@ export class VirtualMachineReconciler implements Reconciler {
     if (!vm) return;
     const attachments = this.store.byIndex<IsoAttachment>('IsoAttachment', VM_INDEX, keyOf(vm));
 
+    // What bootplane attached to this VM, by IsoAttachment (iso-record.ts): what it hands back
+    // when an IsoAttachment goes (those have no finalizer) or the VM itself does.
+    const record = isoRecord(vm, attachments);
+
     const deleting = vm.metadata.deletionTimestamp !== undefined;
     if (deleting && !hasFinalizer(vm)) return;
     // Nothing bootplane attached, or the escape hatch: nothing to hand back, let it go.
-    if (deleting && (!attachments.some((a) => a.status?.slot) || vm.metadata.annotations?.[FORCE_DELETE_ANNOTATION] === 'true')) {
+    if (deleting && (record.length === 0 || vm.metadata.annotations?.[FORCE_DELETE_ANNOTATION] === 'true')) {
       await this.store.removeFinalizer('VirtualMachine', vm);
       return;
     }
@@ -158,7 +165,7 @@ export class VirtualMachineReconciler implements Reconciler {
     const install = installing?.install;
     pass.fields.install = install;
     if (installing) pass.updates.push(installing.condition);
-    const desired = desiredMedia({ ...desiredVm, status: { ...desiredVm.status, install } }, attachments, networkBootActive(assignments) && !localBootAfterInstall(spec.data, install));
+    const desired = desiredMedia({ ...desiredVm, status: { ...desiredVm.status, install } }, attachments, networkBootActive(assignments) && !localBootAfterInstall(spec.data, install), this.verified);
     let plan: Plan;
     try {
       plan = planMedia(observed, desired);
@@ -166,12 +173,15 @@ export class VirtualMachineReconciler implements Reconciler {
       if (!(err instanceof PlanRefused)) throw err;
       pass.updates.push({ type: 'MediaConfigured', status: 'False', reason: 'PlanRefused', message: err.message });
       Object.assign(pass.fields, observedStatus(observed));
+      pass.fields.attachedIsos = recordAfter(record, [], observed);
       pass.updates.push(restartRequiredCondition(observed));
       return this.finish(pass);
     }
     pass.fields.osFamily = plan.osFamily;
     pass.fields.osFamilySource = plan.osFamilySource;
     pass.updates.push(bootMediaCondition(desired, plan));
+
+    const planned = plannedEntries(desired, plan);
 
     // Drift on a converged VM is found by the informers' resync (--resync-seconds): a timer of
     // our own as well would read every VM twice per interval.
@@ -199,11 +209,14 @@ export class VirtualMachineReconciler implements Reconciler {
       requeueAfterMs = RETRY_MS;
     } else {
       pass.updates.push({ type: 'SafeMode', status: 'False', reason: 'Off', message: 'Changes are applied.' });
-      const applied = await this.apply(pass, driver, ref, observed, plan, attachments, ctx);
+      const applied = await this.apply(pass, driver, ref, observed, plan, attachments, recordAhead(record, planned), ctx);
       if (applied === 'replan') return { requeueAfterMs: 0 };
       observed = applied.observed;
       if (applied.failed) requeueAfterMs = applied.retryAfterMs ?? RETRY_MS;
       mediaInPlace = !applied.failed;
+      // Handed back: the next pass reads the VM again and, finding nothing left to do, lets the
+      // object go. Nothing else would wake it (its own status write does not).
+      if (deleting && mediaInPlace) requeueAfterMs = 0;
     }
 
     // The drive is where the plan wants it: now what it says. Not in safe mode, not while
@@ -222,6 +235,8 @@ export class VirtualMachineReconciler implements Reconciler {
     requeueAfterMs = soonest(requeueAfterMs, installing?.requeueAfterMs);
 
     Object.assign(pass.fields, observedStatus(observed));
+    // Written with this status (no write of its own): what the VM as read last holds of it.
+    pass.fields.attachedIsos = recordAfter(pass.vm.status?.attachedIsos ?? record, planned, observed);
     if (await reconcileDisks(pass, this.store, driver, ref, spec.data, safeMode, ctx)) requeueAfterMs = soonest(requeueAfterMs, RETRY_MS);
     pass.updates.push(restartRequiredCondition(observed));
     let powering = false;
@@ -301,15 +316,16 @@ export class VirtualMachineReconciler implements Reconciler {
   }
 
   /** Records the change in status, applies it, and on failure rolls back the steps that took effect. */
-  private async apply(pass: Pass, driver: HypervisorDriver, ref: VmRef, observed: ObservedVm, plan: Plan, attachments: IsoAttachment[], ctx: ReconcileContext): Promise<'replan' | { observed: ObservedVm; failed: boolean; retryAfterMs?: number }> {
+  private async apply(pass: Pass, driver: HypervisorDriver, ref: VmRef, observed: ObservedVm, plan: Plan, attachments: IsoAttachment[], attachedIsos: AttachedIso[], ctx: ReconcileContext): Promise<'replan' | { observed: ObservedVm; failed: boolean; retryAfterMs?: number }> {
     const operation = {
       id: randomUUID().slice(0, 8), kind: 'media', digest: observed.digest, startedAt: metaTime(),
       steps: plan.steps.map((s) => ({ description: describeStep(s).slice(0, 1024), done: false })),
       undo: rollbackSteps(plan.steps).map((s) => JSON.stringify(s)),
     };
-    // Written before the first change, so a crash leaves a record another replica can act on.
+    // Written before the first change, so a crash leaves a record another replica can act on;
+    // the ISO record already names what the plan attaches (iso-record.ts: write-ahead).
     // The cache may not show this write yet: later diffs are made against what was written.
-    const vm: VirtualMachine = { ...pass.vm, status: await this.writeStatus(pass.vm, [], { operation }) };
+    const vm: VirtualMachine = { ...pass.vm, status: await this.writeStatus(pass.vm, [], { operation, attachedIsos }) };
     pass.vm = vm;
     try {
       await driver.applyPlan(ref, observed, plan, ctx.signal);

@@ -9,6 +9,7 @@ import type { ConditionUpdate } from '../../kube/conditions.js';
 import { keyOf } from '../../kube/object.js';
 import type { DesiredMedia, ObservedVm, Step } from '../../planning/model.js';
 import { byCodeUnits } from '../../order.js';
+import { isoRecord } from './iso-record.js';
 
 /** An IsoAttachment ejects once its VM is installed, when its policy says so. */
 export function isEjected(iso: IsoAttachment, vm: VirtualMachine): boolean {
@@ -17,9 +18,35 @@ export function isEjected(iso: IsoAttachment, vm: VirtualMachine): boolean {
     && vm.spec.install?.afterInstall?.ejectInstallerIsos !== false;
 }
 
-/** The ISO is on storage (a named volume that exists, or a verified download). */
+/** The ISO is on storage, as the IsoAttachment's status says (a named volume that exists, or a verified download). */
 export function sourceReady(iso: IsoAttachment): boolean {
   return iso.status?.volume !== undefined && iso.status.conditions?.find((c) => c.type === 'SourceReady')?.status === 'True';
+}
+
+/**
+ * What the IsoAttachment reconciler verified in this process and has not written yet (see
+ * isoattachment/verified-sources.ts): the volume of a `source.volume` it found on storage.
+ */
+export interface VerifiedSources {
+  volumeFor(iso: IsoAttachment): string | undefined;
+}
+
+/**
+ * The volume the VM may attach for this IsoAttachment, or undefined while its source is not
+ * known good. A download: status.volume once the download is verified (written in status). A
+ * named volume: spec.source.volume itself, once the IsoAttachment reconciler found it on storage —
+ * either its status says so for this very volume, or it verified it in this process a moment
+ * ago (`verified`) and leaves the status write to after the attach (one status write per
+ * attach). Never a volume nobody checked: a name that is not an ISO on storage (another VM's
+ * disk, say) is not attached.
+ */
+export function plannedVolume(iso: IsoAttachment, verified?: VerifiedSources): string | undefined {
+  const named = iso.spec.source.url === undefined ? iso.spec.source.volume : undefined;
+  if (named !== undefined) {
+    if (sourceReady(iso) && iso.status!.volume === named) return named;
+    return verified?.volumeFor(iso) === named ? named : undefined;
+  }
+  return sourceReady(iso) ? iso.status!.volume : undefined;
 }
 
 /**
@@ -34,19 +61,31 @@ export function networkBootActive(assignments: readonly NodeBootAssignment[]): b
   });
 }
 
-export function desiredMedia(vm: VirtualMachine, attachments: readonly IsoAttachment[], networkFirst = false): DesiredMedia {
+/**
+ * The media the VM should have: the IsoAttachments whose source is good, and out again what the
+ * VM's record (status.attachedIsos, iso-record.ts) says bootplane attached for a name that no
+ * longer wants it — the IsoAttachment is gone, deleting or ejected, wants another volume now,
+ * or the VM itself is being deleted. An IsoAttachment whose source is not known good yet keeps
+ * what it has (nothing is asked for, nothing is taken out).
+ */
+export function desiredMedia(vm: VirtualMachine, attachments: readonly IsoAttachment[], networkFirst = false, verified?: VerifiedSources): DesiredMedia {
   const isos: DesiredMedia['isos'] = [];
   const eject: NonNullable<DesiredMedia['eject']> = [];
+  /** The names that stay, with the volume each wants (undefined: not known yet). */
+  const staying = new Map<string, string | undefined>();
+  const vmLeaving = vm.metadata.deletionTimestamp !== undefined;
   for (const iso of [...attachments].sort((a, b) => byCodeUnits(keyOf(a), keyOf(b)))) {
     // A VM leaving bootplane's care is handed back without the ISOs bootplane attached.
-    const leaving = vm.metadata.deletionTimestamp !== undefined || iso.metadata.deletionTimestamp !== undefined || isEjected(iso, vm);
-    if (leaving) {
-      // Only what bootplane put there is taken out: the slot and volume it recorded.
-      if (iso.status?.slot && iso.status.volume) eject.push({ slot: iso.status.slot, volume: iso.status.volume });
-      continue;
-    }
-    if (!sourceReady(iso)) continue;
-    isos.push({ id: keyOf(iso), volume: iso.status!.volume!, slot: iso.spec.slot, purpose: iso.spec.purpose, primaryBoot: iso.spec.primaryBoot });
+    if (vmLeaving || iso.metadata.deletionTimestamp !== undefined || isEjected(iso, vm)) continue;
+    const volume = plannedVolume(iso, verified);
+    staying.set(iso.metadata.name, volume);
+    if (volume !== undefined) isos.push({ id: keyOf(iso), volume, slot: iso.spec.slot, purpose: iso.spec.purpose, primaryBoot: iso.spec.primaryBoot });
+  }
+  for (const entry of isoRecord(vm, attachments)) {
+    // Only what bootplane put there is taken out: the slot and volume it recorded.
+    const wanted = staying.get(entry.name);
+    const keep = staying.has(entry.name) && (wanted === undefined || wanted === entry.volume);
+    if (!keep) eject.push({ slot: entry.slot, volume: entry.volume });
   }
   const desired: DesiredMedia = { isos, eject };
   if (vm.spec.osFamily) desired.osFamily = vm.spec.osFamily;
