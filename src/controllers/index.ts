@@ -63,6 +63,7 @@ export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
 
   let controllers: Controller[] = [];
   const enqueueTo = (name: string) => (key: string) => controllers.find((c) => c.name === name)?.enqueue(key);
+  const pendingIn = (name: string) => (key: string) => controllers.find((c) => c.name === name)?.pending(key) ?? false;
   // Without an advertised URL the script hash in status uses a stand-in server address.
   const bootUrl = deps.config.bootAdvertiseUrl ?? 'http://bootplane.invalid';
   const build = (): Controller[] => {
@@ -76,7 +77,7 @@ export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
       make('nodebootassignment', new NodeBootAssignmentReconciler(deps.store, bootUrl)),
       make('bootprofile', new BootProfileReconciler(deps.store, bootUrl)),
       make('virtualmachine', new VirtualMachineReconciler(deps.store, deps.drivers, enqueueTo('virtualmachine'), verified)),
-      make('isoattachment', new IsoAttachmentReconciler(deps.store, deps.drivers, enqueueTo('isoattachment'), enqueueTo('virtualmachine'), verified)),
+      make('isoattachment', new IsoAttachmentReconciler(deps.store, deps.drivers, enqueueTo('isoattachment'), enqueueTo('virtualmachine'), verified, pendingIn('virtualmachine'))),
       make('disklesssession', new DisklessSessionReconciler(deps.store, deps.targetHost)),
     ];
   };

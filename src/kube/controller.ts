@@ -61,6 +61,8 @@ export class Controller {
   }
 
   enqueue(key: string): void { this.queue.add(key); }
+  /** Whether the key is queued or being reconciled now. */
+  pending(key: string): boolean { return this.queue.pending(key); }
 
   get running(): boolean { return this.workers.length > 0; }
 

@@ -67,4 +67,17 @@ describe('WorkQueue', () => {
     q.add('x');
     expect(q.length).toBe(0);
   });
+
+  it('says a key is pending while it is queued or processed, not while it only waits for a delayed add', async () => {
+    const q = new WorkQueue('t-pending');
+    q.addAfter('later', 10_000);
+    expect(q.pending('later')).toBe(false);
+    q.add('k');
+    expect(q.pending('k')).toBe(true);
+    expect(await q.get()).toBe('k');
+    expect(q.pending('k')).toBe(true);
+    q.done('k');
+    expect(q.pending('k')).toBe(false);
+    q.shutDown();
+  });
 });

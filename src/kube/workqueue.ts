@@ -38,6 +38,8 @@ export class WorkQueue {
   }
 
   get length(): number { return this.queue.length - this.head; }
+  /** Whether the key waits in the queue or is being processed (a delayed add does not count). */
+  pending(key: string): boolean { return this.dirty.has(key) || this.processing.has(key); }
   get processingCount(): number { return this.processing.size; }
   get isShuttingDown(): boolean { return this.shuttingDown; }
 

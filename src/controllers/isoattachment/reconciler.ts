@@ -9,8 +9,11 @@
 // this process) and a wake-up, not through a status write; the first status is written when
 // the VM shows the ISO ("Attached"), or at once when there is anything else to say — the VM or
 // the volume is missing, the VM refused the plan, waits (safe mode, power-off) or failed to
-// apply it, a download is under way — or when the VM has not attached it within
-// FIRST_WRITE_WAIT_MS (a status never stays empty).
+// apply it, a download is under way — or once the VM has had its turn (it is neither queued nor
+// being reconciled) without attaching it, and in any case after FIRST_WRITE_WAIT_MS. So an empty
+// status means exactly "its VM's turn has not come yet": at 10,000 VMs applied at once, the
+// last VMs wait minutes in the queue, and a fixed short bound wrote an 'Attaching' status for
+// most of their IsoAttachments.
 import type { Condition } from '../../api/v1alpha1/common.js';
 import { IsoAttachmentSpec, type IsoAttachment, type IsoAttachmentStatus } from '../../api/v1alpha1/iso-attachment.js';
 import type { VirtualMachine } from '../../api/v1alpha1/virtual-machine.js';
@@ -30,8 +33,10 @@ import { VerifiedVolumes } from './verified-sources.js';
 
 const RETRY_MS = 30_000;
 const DOWNLOAD_POLL_MS = 2_000;
-/** How long a new IsoAttachment's status may stay unwritten while its VM is about to attach it. */
-export const FIRST_WRITE_WAIT_MS = 60_000;
+/** The most a new IsoAttachment's status stays unwritten while its VM waits for its turn. */
+export const FIRST_WRITE_WAIT_MS = 600_000;
+/** How often an unwritten IsoAttachment looks whether its VM has had its turn. */
+const VM_TURN_CHECK_MS = 15_000;
 
 export class IsoAttachmentReconciler implements Reconciler {
   constructor(
@@ -41,6 +46,8 @@ export class IsoAttachmentReconciler implements Reconciler {
     private readonly enqueueVm: (key: string) => void,
     /** Shared with the VirtualMachine reconciler: named volumes found on storage, not yet written. */
     private readonly verified = new VerifiedVolumes(),
+    /** Whether the VM is queued or being reconciled (its turn has not come or is under way). */
+    private readonly vmPending: (key: string) => boolean = () => false,
   ) {}
 
   private readonly secretListeners = new SecretListeners((key) => this.enqueue(key));
@@ -114,12 +121,13 @@ export class IsoAttachmentReconciler implements Reconciler {
     if (attached.phase === 'Ejected' && !iso.status?.ejectedAt) fields.ejectedAt = metaTime();
     // Nothing written yet and nothing to say but "the VM is about to attach it": the VM's status
     // write (the ISO in a CD-ROM, or why not) brings this object back through its watch, and this
-    // pass writes then, once. The timer is only the bound on an empty status.
+    // pass writes then, once. A VM that had its turn without attaching it gets this written now;
+    // the timer only looks again for a VM whose pass changed nothing it reads.
     if (awaitsFirstAttach(iso, vm, attached)) {
       const since = this.waitingSince.get(keyOf(iso)) ?? Date.now();
       this.waitingSince.set(keyOf(iso), since);
       const left = since + FIRST_WRITE_WAIT_MS - Date.now();
-      if (left > 0) return { requeueAfterMs: left };
+      if (left > 0 && this.vmPending(vmKey)) return { requeueAfterMs: Math.min(left, VM_TURN_CHECK_MS) };
     }
     this.waitingSince.delete(keyOf(iso));
     // A downloaded source is news for the VM: the status write below reaches it through its
