@@ -16,6 +16,7 @@ import { hypervisorOfVm, watchHypervisors } from './hypervisor/watches.js';
 import { IsoAttachmentReconciler } from './isoattachment/reconciler.js';
 import { watchIsoAttachments } from './isoattachment/watches.js';
 import { VerifiedVolumes } from './isoattachment/verified-sources.js';
+import { IdleCollection } from './idle-collection.js';
 import { VirtualMachineReconciler } from './virtualmachine/reconciler.js';
 import { TEARDOWN_INDEX, teardownNamespace } from './virtualmachine/teardown.js';
 import { VM_INDEX, vmOfAttachment, watchVirtualMachines } from './virtualmachine/watches.js';
@@ -90,6 +91,9 @@ export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
   watchBootObjects(enqueueTo('nodebootassignment'), enqueueTo('bootprofile'), source('NodeBootAssignment'), source('BootProfile'), source('VirtualMachine'));
   watchDisklessSessions(enqueueTo('disklesssession'), source('DisklessSession'), source('NodeBootAssignment'), deps.targetHost);
 
+  // A burst leaves the V8 heap at the size it needed: one full collection once the queues drain.
+  const idleCollection = new IdleCollection(() => controllers);
+
   return {
     get running() { return controllers.length > 0; },
     start() {
@@ -100,8 +104,10 @@ export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
         c.start();
         for (const key of source(primaryKind[c.name]!).cache.keys()) c.enqueue(key);
       }
+      idleCollection.start();
     },
     async stop() {
+      idleCollection.stop();
       const stopping = controllers;
       controllers = [];
       await Promise.all(stopping.map((c) => c.stop(deps.config.shutdownGraceSeconds * 1000)));

@@ -60,6 +60,12 @@ export class Controller {
     };
   }
 
+  /** Reconciles finished since the controller was made (any outcome). */
+  get reconciled(): number { return this.finished; }
+  private finished = 0;
+  /** Nothing queued and nothing being reconciled (delayed adds may be pending). */
+  get idle(): boolean { return this.queue.length === 0 && this.queue.processingCount === 0; }
+
   enqueue(key: string): void { this.queue.add(key); }
   /** Whether the key is queued or being reconciled now. */
   pending(key: string): boolean { return this.queue.pending(key); }
@@ -89,6 +95,7 @@ export class Controller {
       try {
         await this.processOne(key);
       } finally {
+        this.finished++;
         this.queue.done(key);
       }
     }
