@@ -22,7 +22,7 @@ import type { DriverPool } from '../../hypervisors/pool.js';
 import { setCondition, type ConditionUpdate } from '../../kube/conditions.js';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../../kube/controller.js';
 import { errorMessage, reasonCode } from '../../kube/errors.js';
-import { keyOf, type ObjectKey } from '../../kube/object.js';
+import type { ObjectKey } from '../../kube/object.js';
 import { metaTime } from '../../kube/time.js';
 import type { ResourceStore } from '../../store/store.js';
 import { connectToHypervisor, SecretListeners } from '../hypervisor/connection.js';
@@ -76,12 +76,12 @@ export class IsoAttachmentReconciler implements Reconciler {
     }
     // Being deleted: the VM's watch saw it; the VM takes out what it recorded for this name.
     if (iso.metadata.deletionTimestamp) return;
-    const result = await this.converge(iso, vm, vmKey, ctx);
+    const result = await this.converge(iso, isoKey, vm, vmKey, ctx);
     if (legacyAgainMs === undefined) return result;
     return { requeueAfterMs: Math.min(result?.requeueAfterMs ?? legacyAgainMs, legacyAgainMs) };
   }
 
-  private async converge(iso: IsoAttachment, vm: VirtualMachine | undefined, vmKey: string, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+  private async converge(iso: IsoAttachment, isoKey: string, vm: VirtualMachine | undefined, vmKey: string, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const spec = IsoAttachmentSpec.safeParse(iso.spec);
     if (!spec.success) {
       const message = spec.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`).join('; ');
@@ -93,7 +93,7 @@ export class IsoAttachmentReconciler implements Reconciler {
       return; // the VM watch brings us back
     }
     const updates: ConditionUpdate[] = [{ type: 'VmFound', status: 'True', reason: 'Found', message: `Attaches to VirtualMachine ${vm.metadata.name}.` }];
-    const connection = await connectToHypervisor(this.store, this.drivers, vm.spec.hypervisorRef.name, this.secretListeners.for(keyOf(iso)));
+    const connection = await connectToHypervisor(this.store, this.drivers, vm.spec.hypervisorRef.name, this.secretListeners.for(isoKey));
     if (!connection.ok) return this.write(iso, [...updates, connection.condition], { phase: 'Pending' }, RETRY_MS);
     updates.push({ type: 'HypervisorReady', status: 'True', reason: 'Connected', message: `Hypervisor ${vm.spec.hypervisorRef.name} is configured.` });
     const ref: VmRef = vm.spec.proxmox ? { node: vm.spec.proxmox.node, vmid: vm.spec.proxmox.vmid } : { domainName: vm.spec.libvirt?.domainName };
@@ -104,7 +104,7 @@ export class IsoAttachmentReconciler implements Reconciler {
     updates.push(source.condition);
     if (spec.data.source.volume !== undefined) {
       // What the VM may attach without waiting for this object's status (verified-sources.ts).
-      if (source.condition.status !== 'True') this.verified.forget(keyOf(iso));
+      if (source.condition.status !== 'True') this.verified.forget(isoKey);
       else if (this.verified.set(iso, spec.data.source.volume)) this.enqueueVm(vmKey);
     }
     const fields: Partial<IsoAttachmentStatus> = { ...source.fields };
@@ -126,12 +126,12 @@ export class IsoAttachmentReconciler implements Reconciler {
     // pass writes then, once. A VM that had its turn without attaching it gets this written now;
     // the timer only looks again for a VM whose pass changed nothing it reads.
     if (awaitsFirstAttach(iso, vm, attached)) {
-      const since = this.waitingSince.get(keyOf(iso)) ?? Date.now();
-      this.waitingSince.set(keyOf(iso), since);
+      const since = this.waitingSince.get(isoKey) ?? Date.now();
+      this.waitingSince.set(isoKey, since);
       const left = since + FIRST_WRITE_WAIT_MS - Date.now();
       if (left > 0 && this.vmPending(vmKey)) return { requeueAfterMs: Math.min(left, VM_TURN_CHECK_MS) };
     }
-    this.waitingSince.delete(keyOf(iso));
+    this.waitingSince.delete(isoKey);
     // A downloaded source is news for the VM: the status write below reaches it through its
     // watch (virtualmachine/watches.ts), once the cache holds the source it plans with.
     return this.write(iso, updates, fields);
