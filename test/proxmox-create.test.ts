@@ -6,32 +6,22 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PveSimulator } from '../src/hypervisors/proxmox/simulator/server.js';
 import { condition, eventually, getJson, kubectlOk } from './support/kube.js';
-import { startProxmoxSite, stopProxmoxSite, type ProxmoxSite } from './support/proxmox.js';
+import { useProxmoxSite } from './support/proxmox.js';
 
 const GiB = 2 ** 30;
-let site: ProxmoxSite;
 let sim: PveSimulator;
 let ns: string;
 let hv: string;
 
-beforeAll(async () => {
-  site = await startProxmoxSite('pvecreate', (sim) => {
-    sim.cluster.addVm({ vmid: 9000, config: { name: 'debian-12-template', template: 1, cores: 2, memory: '2048', ostype: 'l26', scsihw: 'virtio-scsi-single', scsi0: 'local-lvm:base-9000-disk-0,size=10G', ide2: 'local-lvm:vm-9000-cloudinit,media=cdrom', net0: 'virtio=BC:24:11:00:90:00,bridge=vmbr0', boot: 'order=scsi0;net0' } });
-    sim.cluster.addVm({ vmid: 701, config: { name: 'someone-elses-db', cores: 8, memory: '16384', scsi0: 'local-lvm:vm-701-disk-0,size=100G' } });
-  });
-  ({ sim, ns, hv } = site);
+const held = useProxmoxSite('pvecreate', (sim) => {
+  sim.cluster.addVm({ vmid: 9000, config: { name: 'debian-12-template', template: 1, cores: 2, memory: '2048', ostype: 'l26', scsihw: 'virtio-scsi-single', scsi0: 'local-lvm:base-9000-disk-0,size=10G', ide2: 'local-lvm:vm-9000-cloudinit,media=cdrom', net0: 'virtio=BC:24:11:00:90:00,bridge=vmbr0', boot: 'order=scsi0;net0' } });
+  sim.cluster.addVm({ vmid: 701, config: { name: 'someone-elses-db', cores: 8, memory: '16384', scsi0: 'local-lvm:vm-701-disk-0,size=100G' } });
 });
-
-afterEach(() => {
-  sim.faults.reset();
-  expect(sim.schemaViolations).toEqual([]);
-});
-
-afterAll(async () => {
-  await stopProxmoxSite(site, 'isoattachments,virtualmachines');
+beforeAll(() => {
+  ({ sim, ns, hv } = held.site);
 });
 
 const apply = (yaml: string) => kubectlOk(['apply', '-f', '-'], yaml);

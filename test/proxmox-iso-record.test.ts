@@ -3,33 +3,23 @@
 // IsoAttachment is deleted or the VM is; an IsoAttachment's status is written once per attach;
 // and objects still carrying the finalizer older versions added are released.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { PveSimulator } from '../src/hypervisors/proxmox/simulator/server.js';
 import { condition, eventually, getJson, kubectl, kubectlOk } from './support/kube.js';
 import { KUBECONFIG } from './support/paths.js';
-import { startProxmoxSite, stopProxmoxSite, type ProxmoxSite } from './support/proxmox.js';
+import { useProxmoxSite } from './support/proxmox.js';
 
 const LEGACY_FINALIZER = 'bootplane.io/finalizer';
-let site: ProxmoxSite;
 let sim: PveSimulator;
 let ns: string;
 let hv: string;
 let nextVmid = 800;
 
-beforeAll(async () => {
-  site = await startProxmoxSite('isorec', (sim) => {
-    for (const iso of ['installer.iso', 'tools.iso', 'legacy.iso', 'held.iso']) sim.cluster.addIso(`local:iso/${iso}`);
-  });
-  ({ sim, ns, hv } = site);
+const held = useProxmoxSite('isorec', (sim) => {
+  for (const iso of ['installer.iso', 'tools.iso', 'legacy.iso', 'held.iso']) sim.cluster.addIso(`local:iso/${iso}`);
 });
-
-afterEach(() => {
-  sim.faults.reset();
-  expect(sim.schemaViolations).toEqual([]);
-});
-
-afterAll(async () => {
-  await stopProxmoxSite(site, 'isoattachments,virtualmachines');
+beforeAll(() => {
+  ({ sim, ns, hv } = held.site);
 });
 
 const apply = (yaml: string) => kubectlOk(['apply', '-f', '-'], yaml);

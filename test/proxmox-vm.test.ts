@@ -5,35 +5,29 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PveSimulator } from '../src/hypervisors/proxmox/simulator/server.js';
 import { condition, eventually, getJson, kubectlOk } from './support/kube.js';
-import { startProxmoxSite, stopProxmoxSite, type ProxmoxSite } from './support/proxmox.js';
+import { useProxmoxSite } from './support/proxmox.js';
 
 const ISO_BYTES = Buffer.from('a pretend Talos installer image');
-let site: ProxmoxSite;
 let sim: PveSimulator;
 let files: Server;
 let ns: string;
 let hv: string;
 let nextVmid = 500;
 
+const held = useProxmoxSite('pvevm', (sim) => {
+  for (const iso of ['fcos-live.iso', 'debian-12.iso', 'win2022.iso', 'virtio-win.iso', 'rescue.iso']) sim.cluster.addIso(`local:iso/${iso}`);
+});
+
 beforeAll(async () => {
-  site = await startProxmoxSite('pvevm', (sim) => {
-    for (const iso of ['fcos-live.iso', 'debian-12.iso', 'win2022.iso', 'virtio-win.iso', 'rescue.iso']) sim.cluster.addIso(`local:iso/${iso}`);
-  });
-  ({ sim, ns, hv } = site);
+  ({ sim, ns, hv } = held.site);
   files = createServer((_req, res) => res.end(ISO_BYTES));
   await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
 });
 
-afterEach(() => {
-  sim.faults.reset();
-  expect(sim.schemaViolations).toEqual([]);
-});
-
-afterAll(async () => {
-  await stopProxmoxSite(site, 'isoattachments,virtualmachines');
+afterAll(() => {
   files?.close();
 });
 

@@ -1,5 +1,6 @@
 // A Proxmox VE simulator registered as a Hypervisor on the real control plane, with the
 // controller running in-process: what every Proxmox end-to-end file starts from.
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { parseControllerConfig } from '../../src/config/config.js';
 import { PveSimulator } from '../../src/hypervisors/proxmox/simulator/server.js';
 import { runController, type RunningController } from '../../src/main.js';
@@ -53,4 +54,25 @@ export async function stopProxmoxSite(site: ProxmoxSite | undefined, kinds: stri
   await site.controller.stop();
   await kubectl(['delete', 'namespace', site.ns, '--wait=false']);
   await site.sim.stop();
+}
+
+/**
+ * The hooks a Proxmox end-to-end file starts from: the site started before its tests (seeded by
+ * `seed`), the simulator's faults cleared and its replies checked against the schema after each
+ * test, and the site stopped (deleting `kinds` first) after them. The site is on the returned
+ * holder once the file's own beforeAll hooks run (these are registered first).
+ */
+export function useProxmoxSite(prefix: string, seed?: (sim: PveSimulator) => void, kinds = 'isoattachments,virtualmachines'): { site: ProxmoxSite } {
+  const held = {} as { site: ProxmoxSite };
+  beforeAll(async () => {
+    held.site = await startProxmoxSite(prefix, seed);
+  });
+  afterEach(() => {
+    held.site?.sim.faults.reset();
+    expect(held.site?.sim.schemaViolations ?? []).toEqual([]);
+  });
+  afterAll(async () => {
+    await stopProxmoxSite(held.site, kinds);
+  });
+  return held;
 }
