@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseControllerConfig } from '../src/config/config.js';
 import type { PveSimulator } from '../src/hypervisors/proxmox/simulator/server.js';
 import { runController } from '../src/main.js';
@@ -17,28 +17,18 @@ import { silentLogger } from '../src/observability/logger.js';
 import { condition, eventually, getJson, kubectl, kubectlOk, uniqueName } from './support/kube.js';
 import { KUBECONFIG } from './support/paths.js';
 import { minimalDomainXml, removeDomain, virsh, virshOk } from './support/libvirt.js';
-import { startProxmoxSite, stopProxmoxSite, TOKEN_SECRET, type ProxmoxSite } from './support/proxmox.js';
+import { TOKEN_SECRET, useProxmoxSite } from './support/proxmox.js';
 
-let site: ProxmoxSite;
 let sim: PveSimulator;
 let ns: string;
 let hv: string;
 let nextVmid = 800;
 
-beforeAll(async () => {
-  site = await startProxmoxSite('faults2', (sim) => {
-    for (const iso of ['installer.iso', 'rescue.iso']) sim.cluster.addIso(`local:iso/${iso}`);
-  });
-  ({ sim, ns, hv } = site);
+const held = useProxmoxSite('faults2', (sim) => {
+  for (const iso of ['installer.iso', 'rescue.iso']) sim.cluster.addIso(`local:iso/${iso}`);
 });
-
-afterEach(() => {
-  sim.faults.reset();
-  expect(sim.schemaViolations).toEqual([]);
-});
-
-afterAll(async () => {
-  await stopProxmoxSite(site, 'isoattachments,virtualmachines');
+beforeAll(() => {
+  ({ sim, ns, hv } = held.site);
 });
 
 const apply = (yaml: string) => kubectlOk(['apply', '-f', '-'], yaml);
@@ -205,10 +195,10 @@ spec:
       return vm.status?.operation?.kind === 'create' && vm.status.operation.task;
     }, 'the create task recorded in status.operation', 30_000, 100);
     expect(task).toMatch(/:qmcreate:/);
-    await site.controller.stop();
+    await held.site.controller.stop();
     expect(sim.cluster.vms.get(vmid)?.config.lock).toBe('create'); // still running when the controller went
     const callsBeforeRestart = sim.calls.length;
-    site.controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0', consoleAddr: ':0' }), silentLogger());
+    held.site.controller = await runController(parseControllerConfig({ kubeconfig: KUBECONFIG, leaderElect: false, metricsAddr: ':0', healthAddr: ':0', bootAddr: ':0', consoleAddr: ':0' }), silentLogger());
     await until('vm/faults2-slow', 'VmFound', (c) => c.status === 'True', 'created', 90_000);
     await until('isoattachment/faults2-slow-iso', 'Attached', (c) => c.status === 'True', 'ISO attached after the create', 90_000);
     expect(sim.calls.filter((c) => c === 'POST /nodes/pve1/qemu')).toHaveLength(1);
