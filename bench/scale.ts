@@ -10,11 +10,11 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { apiServerWrites, eventsByReason, writesSince } from './apiserver-writes.js';
-import { ControllerChild, histogramQuantile, sum, type Metrics } from './controller-child.js';
+import { ControllerChild, histogramQuantile, sum } from './controller-child.js';
 import { benchClient } from './fixtures.js';
 import { cpuSeconds, cpuSince } from './process-cpu.js';
 import { report } from './report.js';
-import { isoAttachmentsAttached, hypervisorFor, scaleConverged, setUpScale, tearDownScale } from './scale-fixture.js';
+import { convergenceWatch, isoAttachmentsAttached, hypervisorFor, scaleConverged, setUpScale, tearDownScale } from './scale-fixture.js';
 import { measureStatusWrites } from './status-writes.js';
 
 const MiB = 2 ** 20;
@@ -37,16 +37,19 @@ export async function runScale(name: string, wanted: number): Promise<void> {
     const cpuBefore = cpuSeconds();
     const started = performance.now();
     controller = await ControllerChild.start({ concurrency }, logFile);
+    // Peak RSS from /proc while waiting, not from /metrics: rendering and parsing every metric
+    // twice a second cost the controller and this process CPU the run is measuring.
     let peakRssBytes = 0;
-    let last: Metrics = await controller.metrics();
-    await waitFor(`${count} VMs converged on the simulator`, async () => {
-      last = await controller!.metrics();
-      peakRssBytes = Math.max(peakRssBytes, sum(last, 'process_resident_memory_bytes'));
-      return scaleConverged(scale);
+    const samplePeak = () => { peakRssBytes = Math.max(peakRssBytes, residentBytes(controller!.pid)); };
+    const converging = convergenceWatch(scale);
+    await waitFor(`${count} VMs converged on the simulator`, () => {
+      controller!.assertRunning();
+      samplePeak();
+      return Promise.resolve(converging() && scaleConverged(scale));
     });
-    await waitFor(`${count} IsoAttachments Attached`, async () => {
-      last = await controller!.metrics();
-      peakRssBytes = Math.max(peakRssBytes, sum(last, 'process_resident_memory_bytes'));
+    await waitFor(`${count} IsoAttachments Attached`, () => {
+      controller!.assertRunning();
+      samplePeak();
       return isoAttachmentsAttached(client, scale);
     }, 2_000);
     const seconds = (performance.now() - started) / 1000;
@@ -92,7 +95,7 @@ export async function runScale(name: string, wanted: number): Promise<void> {
       queueP99SecondsVm: queueP99('virtualmachine'), queueP99SecondsIso: queueP99('isoattachment'),
       apiStatusWrites: sum(atConvergence, 'bootplane_status_writes_total'),
       apiWrites: Object.values(apiWrites).reduce((a, b) => a + b, 0), apiWritesByResource: apiWrites,
-      pveCalls: scale.sim.calls.length, pveWrites: scale.sim.calls.filter((c) => !c.startsWith('GET')).length,
+      pveCalls: scale.sim.calls.length, pveWrites: scale.sim.calls.filter((c) => !c.startsWith('GET')).length, pveCallsByRoute: callsByRoute(scale.sim.calls),
       schemaViolations: scale.sim.schemaViolations.length, hypervisor: hypervisorFor(scale.purpose),
       cpuSecondsByProcess: cpu, eventsByReason: events, machineCpuSeconds: Math.round(seconds * availableParallelism() * 10) / 10,
       ceilingCpuSecondsByProcess: ceilingCpu, ceilingMachineCpuSeconds: Math.round(ceilingSeconds * availableParallelism() * 10) / 10,
@@ -117,6 +120,21 @@ async function waitFor(what: string, predicate: () => Promise<boolean>, interval
     if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
     await sleep(intervalMs);
   }
+}
+
+/** PVE calls per route, VM ids and task ids folded, most frequent first. */
+function callsByRoute(calls: readonly string[]): Record<string, number> {
+  const counts = new Map<string, number>();
+  for (const call of calls) {
+    const route = call.replace(/\/UPID:[^/]+/, '/{upid}').replace(/\/qemu\/\d+/, '/qemu/{vmid}').replace(/\/content\/[^/]+$/, '/content/{volume}');
+    counts.set(route, (counts.get(route) ?? 0) + 1);
+  }
+  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]));
+}
+
+function residentBytes(pid: number): number {
+  const kib = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return kib ? Number(kib[1]) * 1024 : 0;
 }
 
 /** RSS split as the kernel counts it (/proc/<pid>/status): anonymous memory (V8's heap, malloc) and mapped files (node's own code). */
