@@ -21,3 +21,15 @@ describe('RecentConfigs', () => {
     expect(configs.size).toBe(2);
   });
 });
+
+describe('RecentConfigs without further reads', () => {
+  it('lets expired configs go on its own', async () => {
+    const configs = new RecentConfigs(20);
+    configs.set(100, { digest: 'a' });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    configs.set(101, { digest: 'b' });
+    expect(configs.size).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(configs.size).toBe(0);
+  });
+});
