@@ -39,8 +39,9 @@ export async function connectToHypervisor(store: ResourceStore, drivers: DriverP
 }
 
 /**
- * One change listener per dependant key: the store keeps every listener it is given, so a new
- * closure per reconcile would pile up (and all fire on a Secret change).
+ * One change listener per key: the store keeps every listener it is given, so a new closure per
+ * reconcile would pile up (and all fire on a Secret change). Keyed by the dependant for its own
+ * sources (a VM's cloud-init Secret), by Hypervisor for credentials (credentialListeners).
  */
 export class SecretListeners {
   private readonly listeners = new Map<string, () => void>();
@@ -55,4 +56,16 @@ export class SecretListeners {
     }
     return listener;
   }
+}
+
+/**
+ * Credentials listeners keyed by Hypervisor, shared by everything on it: a rotated Secret
+ * re-queues the Hypervisor's dependants, found through the caches' indexes when it happens. A
+ * listener per VM and per IsoAttachment was 20,000 closures and keys at 10,000 pairs, kept in
+ * the store after the objects were gone.
+ */
+export function credentialListeners(dependantsOf: (hypervisor: string) => Iterable<string>, enqueue: (key: string) => void): SecretListeners {
+  return new SecretListeners((hypervisor) => {
+    for (const key of dependantsOf(hypervisor)) enqueue(key);
+  });
 }

@@ -22,10 +22,12 @@ import type { DriverPool } from '../../hypervisors/pool.js';
 import { setCondition, type ConditionUpdate } from '../../kube/conditions.js';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../../kube/controller.js';
 import { errorMessage, reasonCode } from '../../kube/errors.js';
-import type { ObjectKey } from '../../kube/object.js';
+import { keyOf, type ObjectKey } from '../../kube/object.js';
 import { metaTime } from '../../kube/time.js';
 import type { ResourceStore } from '../../store/store.js';
-import { connectToHypervisor, SecretListeners } from '../hypervisor/connection.js';
+import { connectToHypervisor, credentialListeners } from '../hypervisor/connection.js';
+import { HYPERVISOR_INDEX } from '../hypervisor/reconciler.js';
+import { VM_INDEX } from '../virtualmachine/watches.js';
 import { isEjected } from '../virtualmachine/status.js';
 import { hasLegacyFinalizer, releaseLegacyFinalizer } from './legacy-finalizer.js';
 import { attachedCondition, attachedSlot, awaitsFirstAttach, downloadFilename, readyCondition } from './status.js';
@@ -52,7 +54,12 @@ export class IsoAttachmentReconciler implements Reconciler {
     private readonly vmPending: (key: string) => boolean = () => false,
   ) {}
 
-  private readonly secretListeners = new SecretListeners((key) => this.enqueue(key));
+  /** For Hypervisor credentials, by Hypervisor: a rotation re-queues the IsoAttachments of its VMs. */
+  private readonly credentialListeners = credentialListeners(
+    (hypervisor) => this.store.byIndex<VirtualMachine>('VirtualMachine', HYPERVISOR_INDEX, hypervisor)
+      .flatMap((vm) => this.store.byIndex<IsoAttachment>('IsoAttachment', VM_INDEX, keyOf(vm)).map(keyOf)),
+    (key) => this.enqueue(key),
+  );
   /** When each new IsoAttachment began waiting, unwritten, for its VM to attach it. */
   private readonly waitingSince = new Map<string, number>();
 
@@ -93,7 +100,7 @@ export class IsoAttachmentReconciler implements Reconciler {
       return; // the VM watch brings us back
     }
     const updates: ConditionUpdate[] = [{ type: 'VmFound', status: 'True', reason: 'Found', message: `Attaches to VirtualMachine ${vm.metadata.name}.` }];
-    const connection = await connectToHypervisor(this.store, this.drivers, vm.spec.hypervisorRef.name, this.secretListeners.for(isoKey));
+    const connection = await connectToHypervisor(this.store, this.drivers, vm.spec.hypervisorRef.name, this.credentialListeners.for(vm.spec.hypervisorRef.name));
     if (!connection.ok) return this.write(iso, [...updates, connection.condition], { phase: 'Pending' }, RETRY_MS);
     updates.push({ type: 'HypervisorReady', status: 'True', reason: 'Connected', message: `Hypervisor ${vm.spec.hypervisorRef.name} is configured.` });
     const ref: VmRef = vm.spec.proxmox ? { node: vm.spec.proxmox.node, vmid: vm.spec.proxmox.vmid } : { domainName: vm.spec.libvirt?.domainName };

@@ -24,7 +24,8 @@ import { planMedia } from '../../planning/plan-media.js';
 import { changesOf } from '../../planning/changes.js';
 import { describeStep, rollbackSteps } from '../../planning/steps.js';
 import type { ResourceStore } from '../../store/store.js';
-import { connectToHypervisor, SecretListeners } from '../hypervisor/connection.js';
+import { connectToHypervisor, credentialListeners, SecretListeners } from '../hypervisor/connection.js';
+import { HYPERVISOR_INDEX } from '../hypervisor/reconciler.js';
 import { FORCE_DELETE_ANNOTATION } from '../hypervisor/status.js';
 import { AfterInstall } from './after-install.js';
 import { decideInstall, installSignals, localBootAfterInstall } from './install.js';
@@ -61,7 +62,13 @@ export class VirtualMachineReconciler implements Reconciler {
     this.teardown = new Teardown(store);
   }
 
+  /** For the VM's own Secrets and ConfigMaps (cloud-init, guest files), by VM. */
   private readonly secretListeners = new SecretListeners((key) => this.enqueue(key));
+  /** For Hypervisor credentials, by Hypervisor. */
+  private readonly credentialListeners = credentialListeners(
+    (hypervisor) => this.store.byIndex<VirtualMachine>('VirtualMachine', HYPERVISOR_INDEX, hypervisor).map(keyOf),
+    (key) => this.enqueue(key),
+  );
   private readonly afterInstall: AfterInstall;
   private readonly teardown: Teardown;
 
@@ -94,7 +101,7 @@ export class VirtualMachineReconciler implements Reconciler {
     }
     const desiredVm: VirtualMachine = { ...vm, spec: spec.data };
 
-    const connection = await connectToHypervisor(this.store, this.drivers, spec.data.hypervisorRef.name, this.secretListeners.for(keyOf(vm)));
+    const connection = await connectToHypervisor(this.store, this.drivers, spec.data.hypervisorRef.name, this.credentialListeners.for(spec.data.hypervisorRef.name));
     if (!connection.ok) {
       if (deleting && ['HypervisorNotFound', 'DriverNotAvailable', 'HypervisorInvalid'].includes(connection.condition.reason)) {
         await this.store.removeFinalizer('VirtualMachine', vm); // nothing left to hand back
