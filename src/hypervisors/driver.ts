@@ -28,6 +28,11 @@ export interface ApplyOutcome {
   task?: string;
   /** Config keys left pending until the VM restarts. */
   pending?: string[];
+  /**
+   * The VM as read once the change was made, when the driver read it anyway (Proxmox reads the
+   * config back for its pending keys): the caller need not read it again.
+   */
+  observed?: ObservedVm;
 }
 
 export interface TaskStatus {

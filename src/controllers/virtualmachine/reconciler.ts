@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Condition } from '../../api/v1alpha1/common.js';
 import type { IsoAttachment } from '../../api/v1alpha1/iso-attachment.js';
 import { VirtualMachineSpec, type CloudInit, type VirtualMachine, type VirtualMachineStatus } from '../../api/v1alpha1/virtual-machine.js';
-import type { HypervisorDriver, VmRef } from '../../hypervisors/driver.js';
+import type { ApplyOutcome, HypervisorDriver, VmRef } from '../../hypervisors/driver.js';
 import type { DriverPool } from '../../hypervisors/pool.js';
 import { changedConditions, setCondition, type ConditionUpdate } from '../../kube/conditions.js';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../../kube/controller.js';
@@ -334,8 +334,9 @@ export class VirtualMachineReconciler implements Reconciler {
     // The cache may not show this write yet: later diffs are made against what was written.
     const vm: VirtualMachine = { ...pass.vm, status: await this.writeStatus(pass.vm, [], { operation, attachedIsos }) };
     pass.vm = vm;
+    let outcome: ApplyOutcome;
     try {
-      await driver.applyPlan(ref, observed, plan, ctx.signal);
+      outcome = await driver.applyPlan(ref, observed, plan, ctx.signal);
     } catch (err) {
       if (reasonCode(err) === 'DigestMismatch') {
         ctx.log.info({ err: errorMessage(err) }, 'VM changed since it was read: planning again');
@@ -358,7 +359,7 @@ export class VirtualMachineReconciler implements Reconciler {
     // applied" flipped on the next pass (a status write and an Event per VM at the next resync).
     pass.updates.push({ type: 'MediaConfigured', status: 'True', reason: 'Converged', message: mediaSummary(plan) });
     pass.updates.push({ type: 'Degraded', status: 'False', reason: 'Applied', message: 'The last change was applied.' });
-    const after = await driver.readVm(ref, ctx.signal);
+    const after = outcome.observed ?? await driver.readVm(ref, ctx.signal);
     return { observed: after ?? observed, failed: false };
   }
 

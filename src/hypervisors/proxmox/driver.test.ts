@@ -44,13 +44,32 @@ describe('Proxmox driver', () => {
     const plan = planMedia(observed, { osFamily: 'fcos', isos: [{ id: 'ns/fcos', volume: 'local:iso/fcos.iso', slot: 'auto', purpose: 'installer', primaryBoot: false }] });
     expect(plan.isoSlots).toEqual({ 'ns/fcos': 'ide2' });
     const outcome = await driver.applyPlan({ node: 'pve1', vmid: 300 }, observed, plan, signal);
-    expect(outcome).toEqual({ appliedSteps: plan.steps.length });
+    expect(outcome.appliedSteps).toBe(plan.steps.length);
+    expect(outcome.pending).toBeUndefined();
     const config = sim.cluster.vms.get(300)!.config;
     expect(config.ide2).toBe('local:iso/fcos.iso,media=cdrom');
     expect(config.boot).toBe(`order=${plan.bootOrder.join(';')}`);
     expect(config.ide0).toBe(okd.ide0); // the disk is untouched
     const after = (await driver.readVm({ node: 'pve1', vmid: 300 }, signal))!;
+    // The VM the driver read back after the change is the VM as a fresh read sees it.
+    expect(outcome.observed).toEqual(after);
     expect(planMedia(after, { osFamily: 'fcos', isos: [{ id: 'ns/fcos', volume: 'local:iso/fcos.iso', slot: 'auto', purpose: 'installer', primaryBoot: false }] }).steps).toEqual([]);
+  });
+
+  it('answers diskInfo after a cloud-init write from the config it read, and plans against a fresh one', async () => {
+    sim.cluster.addVm({ vmid: 302, config: { ...okd, ide0: 'local-lvm:vm-302-disk-1,size=8G', scsi0: 'local-lvm:vm-302-disk-0,size=32G', ide2: 'local-lvm:vm-302-cloudinit,media=cdrom' } });
+    const ref = { node: 'pve1', vmid: 302 };
+    const observed = (await driver.readVm(ref, signal))!;
+    await driver.writeCloudInit(ref, observed, { user: 'core', ipConfigs: [{ ip: 'dhcp' }] }, signal);
+    expect(sim.cluster.vms.get(302)!.config.ciuser).toBe('core');
+    const calls = sim.calls.length;
+    const disks = await driver.diskInfo(ref, signal);
+    expect(disks.map((d) => [d.slot, d.capacityBytes])).toEqual([['ide0', 8 * 2 ** 30], ['scsi0', 32 * 2 ** 30]]);
+    expect(sim.calls.slice(calls).filter((c) => c.includes('/qemu/302/'))).toEqual([]);
+    // The entry kept for diskInfo has no digest: a plan made from the pass's first read is
+    // checked against PVE, and the cloud-init write changed the digest.
+    const plan = planMedia(observed, { osFamily: 'fcos', isos: [{ id: 'ns/fcos', volume: 'local:iso/fcos.iso', slot: 'auto', purpose: 'installer', primaryBoot: false }] });
+    await expect(driver.applyPlan(ref, observed, plan, signal)).rejects.toMatchObject({ code: 'DigestMismatch' });
   });
 
   it('refuses a plan made on a stale config as DigestMismatch, changing nothing', async () => {

@@ -161,8 +161,15 @@ export class ProxmoxDriver implements HypervisorDriver {
         throw new DriverError('ApplyFailed', `Change ${i + 1} of ${writes.steps.length} to VM ${vmid} on ${node} failed (${code}): ${(err as Error).message}${i > 0 ? '; the earlier changes were applied' : ''}.`, { cause: err });
       }
     }
-    const pending = configFromPending(await api.pending({ signal })).pending;
-    return { appliedSteps: plan.steps.length, ...(pending.length ? { pending } : {}) };
+    // Read back for what PVE left pending; the same read is the VM as it is now (a media plan
+    // changes no power state, so the power read at the start of the pass still holds).
+    const after = configFromPending(await api.pending({ signal }));
+    this.configs.set(vmid, after.config);
+    return {
+      appliedSteps: plan.steps.length,
+      ...(after.pending.length ? { pending: after.pending } : {}),
+      observed: observedVmFromPveConfig(after.config, { power: observed.power, pending: after.pending }),
+    };
   }
 
   /**
@@ -187,6 +194,11 @@ export class ProxmoxDriver implements HypervisorDriver {
         await api.config.set({ set: write.set, delete: write.delete.length ? write.delete : undefined }, { signal });
       }
       await api.regenerateCloudInit({ signal });
+      // The drives are as just read (ci* keys and a regenerated drive leave them as they are), so
+      // diskInfo in this pass need not read the VM again. Without its old digest, the entry can
+      // never stand in for a fresh read where one matters: applyPlan reads again.
+      const { digest: _written, ...drives } = current;
+      this.configs.set(vmid, drives);
     } catch (err) {
       // PVE's message names the key it refused; it does not echo the value.
       const code = (err as { code?: string }).code ?? 'Error';
