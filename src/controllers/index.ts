@@ -63,6 +63,8 @@ export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
   });
 
   let controllers: Controller[] = [];
+  /** This term's verified volumes, for the reconcilers and for what wakes a VM (watches.ts). */
+  let verified: VerifiedVolumes | undefined;
   const enqueueTo = (name: string) => (key: string) => controllers.find((c) => c.name === name)?.enqueue(key);
   const pendingIn = (name: string) => (key: string) => controllers.find((c) => c.name === name)?.pending(key) ?? false;
   // Without an advertised URL the script hash in status uses a stand-in server address.
@@ -72,7 +74,7 @@ export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
       new Controller({ name, reconciler, concurrency: deps.config.concurrency, logger: deps.log });
     // Named ISO volumes the IsoAttachment reconciler found and the VM may attach before the
     // attachment's status says so (one status write per attach; see verified-sources.ts).
-    const verified = new VerifiedVolumes();
+    verified = new VerifiedVolumes();
     return [
       make('hypervisor', new HypervisorReconciler(deps.store, deps.drivers, enqueueTo('hypervisor'))),
       make('nodebootassignment', new NodeBootAssignmentReconciler(deps.store, bootUrl)),
@@ -86,7 +88,7 @@ export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
   const primaryKind: Record<string, string> = { hypervisor: 'Hypervisor', nodebootassignment: 'NodeBootAssignment', bootprofile: 'BootProfile', virtualmachine: 'VirtualMachine', isoattachment: 'IsoAttachment', disklesssession: 'DisklessSession' };
 
   watchHypervisors(enqueueTo('hypervisor'), source('Hypervisor'), source('VirtualMachine'));
-  watchVirtualMachines(enqueueTo('virtualmachine'), deps.store, source('VirtualMachine'), source('IsoAttachment'), source('Hypervisor'), source('NodeBootAssignment'));
+  watchVirtualMachines(enqueueTo('virtualmachine'), deps.store, source('VirtualMachine'), source('IsoAttachment'), source('Hypervisor'), source('NodeBootAssignment'), () => verified);
   watchIsoAttachments(enqueueTo('isoattachment'), deps.store, source('IsoAttachment'), source('VirtualMachine'));
   watchBootObjects(enqueueTo('nodebootassignment'), enqueueTo('bootprofile'), source('NodeBootAssignment'), source('BootProfile'), source('VirtualMachine'));
   watchDisklessSessions(enqueueTo('disklesssession'), source('DisklessSession'), source('NodeBootAssignment'), deps.targetHost);

@@ -5,7 +5,7 @@ import type { ObjectSource } from '../../kube/source.js';
 import type { ResourceStore } from '../../store/store.js';
 import { attachmentAsVmSeesIt, watchVirtualMachines } from './watches.js';
 
-const iso = (status: Record<string, unknown>, generation = 1): KubeObject => ({ apiVersion: 'bootplane.io/v1alpha1', kind: 'IsoAttachment', metadata: { name: 'a', namespace: 'ns', generation }, status });
+const iso = (status: Record<string, unknown>, generation = 1): KubeObject => ({ apiVersion: 'bootplane.io/v1alpha1', kind: 'IsoAttachment', metadata: { name: 'a', namespace: 'ns', generation }, spec: { vmRef: { name: 'web' }, source: { url: 'https://example.org/a.iso' } }, status });
 const ready = { type: 'SourceReady', status: 'True', reason: 'VolumeFound', message: 'x' };
 
 describe('attachmentAsVmSeesIt', () => {
@@ -21,6 +21,27 @@ describe('attachmentAsVmSeesIt', () => {
     expect(attachmentAsVmSeesIt(sourceReady)).not.toBe(attachmentAsVmSeesIt(pending));
     expect(attachmentAsVmSeesIt(iso({ volume: 'local:iso/a.iso', slot: 'ide2', conditions: [ready] }))).not.toBe(attachmentAsVmSeesIt(sourceReady));
     expect(attachmentAsVmSeesIt(iso({ volume: 'local:iso/a.iso', conditions: [ready] }, 2))).not.toBe(attachmentAsVmSeesIt(sourceReady));
+  });
+});
+
+describe('attachmentAsVmSeesIt for a VM with its own record', () => {
+  const named = (status: Record<string, unknown>): KubeObject => ({ ...iso(status), metadata: { name: 'a', namespace: 'ns', generation: 1, uid: 'u1' }, spec: { vmRef: { name: 'web' }, source: { volume: 'local:iso/a.iso' } } });
+  const vm = (spec: Record<string, unknown> = {}): KubeObject => ({ apiVersion: 'bootplane.io/v1alpha1', kind: 'VirtualMachine', metadata: { name: 'web', namespace: 'ns' }, spec, status: { attachedIsos: [] } });
+  const unwritten = named({});
+  const written = named({ volume: 'local:iso/a.iso', slot: 'ide2', phase: 'Attached', conditions: [ready] });
+
+  it('takes the status write that catches up with a volume verified in this process as no news', () => {
+    const verified = { volumeFor: () => 'local:iso/a.iso' };
+    expect(attachmentAsVmSeesIt(written, vm(), verified)).toBe(attachmentAsVmSeesIt(unwritten, vm(), verified));
+  });
+
+  it('sees the same write as news when nothing was verified here (another term, a restart)', () => {
+    expect(attachmentAsVmSeesIt(written, vm(), { volumeFor: () => undefined })).not.toBe(attachmentAsVmSeesIt(unwritten, vm(), { volumeFor: () => undefined }));
+  });
+
+  it('sees the installer volume arrive in status when the VM installs (install.ts watches for it)', () => {
+    const verified = { volumeFor: () => 'local:iso/a.iso' };
+    expect(attachmentAsVmSeesIt(written, vm({ install: {} }), verified)).not.toBe(attachmentAsVmSeesIt(unwritten, vm({ install: {} }), verified));
   });
 });
 

@@ -7,6 +7,8 @@ import type { ResourceStore } from '../../store/store.js';
 import { HYPERVISOR_INDEX } from '../hypervisor/reconciler.js';
 import { assignmentVm } from '../../boot/indexes.js';
 import { readinessChanged, teardownWaiters } from './teardown.js';
+import { plannedVolume, type VerifiedSources } from './status.js';
+import type { IsoAttachment } from '../../api/v1alpha1/iso-attachment.js';
 
 export const VM_INDEX = 'virtualMachine';
 
@@ -18,15 +20,25 @@ export function vmOfAttachment(obj: KubeObject): string[] {
 
 /**
  * What the VirtualMachine reconciler reads of an IsoAttachment: its spec (generation), whether
- * it is going, and the source and slot its status records (status.ts desiredMedia, sourceReady).
+ * it is going, and the volume it may attach (status.ts plannedVolume: from status, or verified
+ * in this process a moment ago — the status write that then catches up with it is no news).
+ * Raw status.slot and status.volume only where the VM still reads them: a VM without its own
+ * record seeds it from them (iso-record.ts), and an install watches for the installer's volume
+ * (install.ts).
  */
-export function attachmentAsVmSeesIt(iso: KubeObject): string {
-  const status = iso.status as { volume?: string; slot?: string; conditions?: { type: string; status: string }[] } | undefined;
-  const sourceReady = status?.conditions?.find((c) => c.type === 'SourceReady')?.status;
-  return JSON.stringify([iso.metadata.generation, iso.metadata.deletionTimestamp, status?.volume, status?.slot, sourceReady]);
+export function attachmentAsVmSeesIt(iso: KubeObject, vm?: KubeObject, verified?: VerifiedSources): string {
+  const status = iso.status as { volume?: string; slot?: string } | undefined;
+  const vmStatus = vm?.status as { attachedIsos?: unknown } | undefined;
+  const installing = (vm?.spec as { install?: unknown } | undefined)?.install !== undefined;
+  return JSON.stringify([
+    iso.metadata.generation, iso.metadata.deletionTimestamp, (iso.spec as IsoAttachment['spec'] | undefined)?.source ? plannedVolume(iso as IsoAttachment, verified) : undefined,
+    vmStatus?.attachedIsos === undefined ? [status?.slot, status?.volume] : undefined,
+    installing ? status?.volume : undefined,
+  ]);
 }
 
-export function watchVirtualMachines(enqueue: (key: string) => void, store: ResourceStore, vms: ObjectSource, attachments: ObjectSource, hypervisors: ObjectSource, assignments: ObjectSource): void {
+/** `verified`: this term's named volumes verified in this process (isoattachment/verified-sources.ts). */
+export function watchVirtualMachines(enqueue: (key: string) => void, store: ResourceStore, vms: ObjectSource, attachments: ObjectSource, hypervisors: ObjectSource, assignments: ObjectSource, verified: () => VerifiedSources | undefined = () => undefined): void {
   // An assignment that names a VM decides whether it boots from the network first.
   assignments.on((event, obj, old) => {
     if (event === 'resync') return;
@@ -43,8 +55,12 @@ export function watchVirtualMachines(enqueue: (key: string) => void, store: Reso
     // An IsoAttachment's status moves on every pass of its own controller; the VM plans only
     // with what attachmentAsVmSeesIt returns, and each write it ignores is a reconcile and a
     // hypervisor read saved.
-    if (event === 'update' && old && attachmentAsVmSeesIt(old) === attachmentAsVmSeesIt(obj)) return;
-    for (const key of new Set([...vmOfAttachment(obj), ...(old ? vmOfAttachment(old) : [])])) enqueue(key);
+    const vmKeys = new Set([...vmOfAttachment(obj), ...(old ? vmOfAttachment(old) : [])]);
+    if (event === 'update' && old && vmKeys.size === 1) {
+      const vm = store.get('VirtualMachine', [...vmKeys][0]!);
+      if (attachmentAsVmSeesIt(old, vm, verified()) === attachmentAsVmSeesIt(obj, vm, verified())) return;
+    }
+    for (const key of vmKeys) enqueue(key);
   });
   // A Hypervisor's status changes on every inventory; its VMs care only about its spec (safe
   // mode, endpoint, credentials) and whether it is reachable.
