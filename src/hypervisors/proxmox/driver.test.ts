@@ -56,13 +56,16 @@ describe('Proxmox driver', () => {
     expect(planMedia(after, { osFamily: 'fcos', isos: [{ id: 'ns/fcos', volume: 'local:iso/fcos.iso', slot: 'auto', purpose: 'installer', primaryBoot: false }] }).steps).toEqual([]);
   });
 
-  it('answers diskInfo after a cloud-init write from the config it read, and plans against a fresh one', async () => {
+  it('writes cloud-init and answers diskInfo from the config the pass read, and plans against a fresh one', async () => {
     sim.cluster.addVm({ vmid: 302, config: { ...okd, ide0: 'local-lvm:vm-302-disk-1,size=8G', scsi0: 'local-lvm:vm-302-disk-0,size=32G', ide2: 'local-lvm:vm-302-cloudinit,media=cdrom' } });
     const ref = { node: 'pve1', vmid: 302 };
     const observed = (await driver.readVm(ref, signal))!;
+    let calls = sim.calls.length;
     await driver.writeCloudInit(ref, observed, { user: 'core', ipConfigs: [{ ip: 'dhcp' }] }, signal);
     expect(sim.cluster.vms.get(302)!.config.ciuser).toBe('core');
-    const calls = sim.calls.length;
+    // The config readVm just read is what the ci* keys are written against: no second read.
+    expect(sim.calls.slice(calls).filter((c) => c.startsWith('GET'))).toEqual([]);
+    calls = sim.calls.length;
     const disks = await driver.diskInfo(ref, signal);
     expect(disks.map((d) => [d.slot, d.capacityBytes])).toEqual([['ide0', 8 * 2 ** 30], ['scsi0', 32 * 2 ** 30]]);
     expect(sim.calls.slice(calls).filter((c) => c.includes('/qemu/302/'))).toEqual([]);

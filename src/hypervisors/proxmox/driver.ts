@@ -186,7 +186,10 @@ export class ProxmoxDriver implements HypervisorDriver {
     const snippets = wantsSnippets && snippetStorage
       ? new Set((await this.client.node(node).storage(snippetStorage).content({ content: 'snippets' }, { signal })).map((c) => c.volid))
       : undefined;
-    const current = await api.config.get({ signal });
+    // The config as this pass read it, or read back after its change, when it is that recent
+    // (ci* keys are bootplane's alone); a full one with its digest, not diskInfo's stand-in.
+    const recent = this.configs.get(vmid);
+    const current = recent?.digest !== undefined ? recent : await api.config.get({ signal });
     const write = pveCloudInitWrite(content, current, { vmid, snippetStorage, snippets });
     this.configs.delete(vmid);
     try {
@@ -194,7 +197,7 @@ export class ProxmoxDriver implements HypervisorDriver {
         await api.config.set({ set: write.set, delete: write.delete.length ? write.delete : undefined }, { signal });
       }
       await api.regenerateCloudInit({ signal });
-      // The drives are as just read (ci* keys and a regenerated drive leave them as they are), so
+      // The drives are as read above (ci* keys and a regenerated drive leave them as they are), so
       // diskInfo in this pass need not read the VM again. Without its old digest, the entry can
       // never stand in for a fresh read where one matters: applyPlan reads again.
       const { digest: _written, ...drives } = current;
