@@ -75,12 +75,13 @@ export function setUpControllers(deps: ControllerDeps): BootplaneControllers {
     // Named ISO volumes the IsoAttachment reconciler found and the VM may attach before the
     // attachment's status says so (one status write per attach; see verified-sources.ts).
     verified = new VerifiedVolumes();
+    const isoAttachments = new IsoAttachmentReconciler(deps.store, deps.drivers, enqueueTo('isoattachment'), enqueueTo('virtualmachine'), verified, pendingIn('virtualmachine'));
     return [
       make('hypervisor', new HypervisorReconciler(deps.store, deps.drivers, enqueueTo('hypervisor'))),
       make('nodebootassignment', new NodeBootAssignmentReconciler(deps.store, bootUrl)),
       make('bootprofile', new BootProfileReconciler(deps.store, bootUrl)),
-      make('virtualmachine', new VirtualMachineReconciler(deps.store, deps.drivers, enqueueTo('virtualmachine'), verified)),
-      make('isoattachment', new IsoAttachmentReconciler(deps.store, deps.drivers, enqueueTo('isoattachment'), enqueueTo('virtualmachine'), verified, pendingIn('virtualmachine'))),
+      make('virtualmachine', new VirtualMachineReconciler(deps.store, deps.drivers, enqueueTo('virtualmachine'), verified, (vmKey) => isoAttachments.vmTurnEnded(vmKey))),
+      make('isoattachment', isoAttachments),
       make('disklesssession', new DisklessSessionReconciler(deps.store, deps.targetHost)),
     ];
   };

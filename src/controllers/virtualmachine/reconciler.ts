@@ -27,6 +27,7 @@ import type { ResourceStore } from '../../store/store.js';
 import { connectToHypervisor, credentialListeners, SecretListeners } from '../hypervisor/connection.js';
 import { HYPERVISOR_INDEX } from '../hypervisor/reconciler.js';
 import { FORCE_DELETE_ANNOTATION } from '../hypervisor/status.js';
+import { vmAsAttachmentsSeeIt } from '../isoattachment/watches.js';
 import { AfterInstall } from './after-install.js';
 import { decideInstall, installSignals, localBootAfterInstall } from './install.js';
 import { Teardown } from './teardown.js';
@@ -57,6 +58,8 @@ export class VirtualMachineReconciler implements Reconciler {
     private readonly enqueue: (key: string) => void,
     /** Named ISO volumes the IsoAttachment reconciler verified and has not written yet (isoattachment/verified-sources.ts). */
     private readonly verified?: VerifiedSources,
+    /** Told when a pass ends without a status change the VM's IsoAttachments read (IsoAttachmentReconciler.vmTurnEnded). */
+    private readonly turnEnded?: (vmKey: string) => void,
   ) {
     this.afterInstall = new AfterInstall(store);
     this.teardown = new Teardown(store);
@@ -429,7 +432,10 @@ export class VirtualMachineReconciler implements Reconciler {
   }
 
   private async finish(pass: Pass, requeueAfterMs?: number): Promise<ReconcileResult | void> {
-    await this.writeStatus(pass.vm, pass.updates, pass.fields);
+    const status = await this.writeStatus(pass.vm, pass.updates, pass.fields);
+    // The VM has had its turn. IsoAttachments waiting for it learn what came of it from the
+    // write, through their watch; when it changed nothing they read, from here.
+    if (this.turnEnded && vmAsAttachmentsSeeIt(pass.vm) === vmAsAttachmentsSeeIt({ ...pass.vm, status })) this.turnEnded(keyOf(pass.vm));
     return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
   }
 
