@@ -7,7 +7,7 @@ import { KUBECONFIG } from '../test/support/paths.js';
 export const BENCH_NAMESPACE = 'bootplane-bench';
 
 export function benchClient(connections = 64): Promise<KubeClient> {
-  return KubeClient.create({ kubeconfigPath: KUBECONFIG, connections });
+  return KubeClient.create({ kubeconfigPath: KUBECONFIG, connections, userAgent: 'bootplane-bench' });
 }
 
 export function vmManifest(i: number) {

@@ -88,6 +88,9 @@ describe('IsoAttachments without a finalizer', () => {
       const vm = await getJson<{ status: { attachedIsos?: { name: string; volume: string; slot: string }[] } }>(['get', 'vm', 'rec-one', '-n', ns]);
       expect(vm.status.attachedIsos).toEqual([{ name: 'rec-inst', volume: 'local:iso/installer.iso', slot: iso.status.slot }]);
       expect(holds(vmid, 'local:iso/installer.iso')).toBe(true);
+      // The controller writes as the field manager `bootplane` (its User-Agent), not `unknown`.
+      const managed = await getJson<{ metadata: { managedFields: { manager: string; subresource?: string }[] } }>(['get', 'vm', 'rec-one', '-n', ns, '--show-managed-fields']);
+      expect(managed.metadata.managedFields).toContainEqual(expect.objectContaining({ manager: 'bootplane', subresource: 'status' }));
     } finally {
       watch.stop();
     }

@@ -12,6 +12,12 @@ export interface KubeClientOptions {
   /** Impersonate this user (the chart's ServiceAccount in RBAC tests). */
   impersonate?: string;
   connections?: number;
+  /**
+   * Sent as User-Agent. The API server names this client's field manager after it (the part
+   * before the first '/'): `bootplane` in managedFields and in server-side apply conflicts,
+   * where a client without one shows as `unknown`.
+   */
+  userAgent?: string;
 }
 
 export interface RequestOptions {
@@ -41,6 +47,7 @@ export class KubeClient {
     private readonly dispatcher: Dispatcher,
     private readonly impersonate: string | undefined,
     private readonly tls: Record<string, unknown> = {},
+    private readonly userAgent = 'bootplane',
   ) {
     this.server = connection.server;
   }
@@ -53,7 +60,7 @@ export class KubeClient {
       pipelining: 1,
       connect: { ...connection.tls },
     });
-    const client = new KubeClient(connection, dispatcher, options.impersonate, { ...connection.tls });
+    const client = new KubeClient(connection, dispatcher, options.impersonate, { ...connection.tls }, options.userAgent ?? 'bootplane');
     await client.refreshCredentials();
     return client;
   }
@@ -62,7 +69,7 @@ export class KubeClient {
 
   /** Service-account tokens rotate and exec plugins expire: re-read credentials now and then. */
   private async refreshCredentials(): Promise<void> {
-    this.headers = { ...(await this.connection.headers()) };
+    this.headers = { ...(await this.connection.headers()), 'user-agent': this.userAgent };
     if (this.impersonate) this.headers['Impersonate-User'] = this.impersonate;
     this.headersLoadedAt = Date.now();
   }
@@ -159,7 +166,7 @@ export class KubeClient {
         servername: this.tls.servername as string | undefined,
       },
     });
-    return this.send<T>(this.personDispatcher, { authorization: `Bearer ${token}` }, path, options);
+    return this.send<T>(this.personDispatcher, { authorization: `Bearer ${token}`, 'user-agent': `${this.userAgent}-console` }, path, options);
   }
 
   async close(): Promise<void> {
