@@ -15,6 +15,7 @@ export async function setFinalizers(client: KubeClient, type: ResourceType, obj:
     method: 'PATCH',
     contentType: 'application/merge-patch+json',
     body: { metadata: { finalizers, resourceVersion: obj.metadata.resourceVersion } },
+    metadataOnly: true,
   });
 }
 
