@@ -25,8 +25,6 @@ export async function measureStatusWrites(patches = PATCHES, inFlight = IN_FLIGH
           method: 'PATCH',
           contentType: 'application/merge-patch+json',
           body: { status: { observedGeneration: 1, bootOrderText: `bench-${stamp}-${i}` } },
-          // As the controller's status writer asks (src/kube/status-writer.ts): the same write.
-          metadataOnly: true,
         });
       }
     }));

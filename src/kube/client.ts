@@ -27,15 +27,7 @@ export interface RequestOptions {
   contentType?: string;
   signal?: AbortSignal;
   timeoutMs?: number;
-  /**
-   * For a write whose answer the caller does not read: ask kube-apiserver to answer with the
-   * object's metadata only (PartialObjectMetadata) instead of encoding the whole object back,
-   * which this process would then only parse and drop. Every supported Kubernetes serves it.
-   */
-  metadataOnly?: boolean;
 }
-
-const METADATA_ONLY = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1, application/json';
 
 export interface WatchEvent<T> {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -114,7 +106,7 @@ export class KubeClient {
    */
   private async send<T>(dispatcher: Dispatcher, auth: Record<string, string>, path: string, options: RequestOptions): Promise<T> {
     const url = this.url(path, options.query);
-    const headers: Record<string, string> = { ...auth, accept: options.metadataOnly ? METADATA_ONLY : 'application/json' };
+    const headers: Record<string, string> = { ...auth, accept: 'application/json' };
     let body: string | undefined;
     if (options.body !== undefined) {
       body = JSON.stringify(options.body);

@@ -61,7 +61,6 @@ export class EventRecorder implements EventSink {
         method: 'PATCH',
         contentType: 'application/merge-patch+json',
         body: { series: { count: existing.count, lastObservedTime: microTime(now) } },
-        metadataOnly: true,
       });
       eventMetrics.emitted.inc({ type, action: 'series' });
       return;
@@ -93,7 +92,6 @@ export class EventRecorder implements EventSink {
           resourceVersion: regarding.metadata.resourceVersion,
         },
       },
-      metadataOnly: true,
     });
     eventMetrics.emitted.inc({ type, action: 'create' });
   }

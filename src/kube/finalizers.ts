@@ -15,7 +15,6 @@ export async function setFinalizers(client: KubeClient, type: ResourceType, obj:
     method: 'PATCH',
     contentType: 'application/merge-patch+json',
     body: { metadata: { finalizers, resourceVersion: obj.metadata.resourceVersion } },
-    metadataOnly: true,
   });
 }
 

@@ -23,7 +23,6 @@ export class StatusWriter {
       method: 'PATCH',
       contentType: 'application/merge-patch+json',
       body: options.requireCurrent ? { metadata: { resourceVersion: current.metadata.resourceVersion }, status: patch } : { status: patch },
-      metadataOnly: true, // the watch brings the object back; the answer is not read
     });
     statusMetrics.writes.inc({ kind: type.kind });
     return true;
