@@ -47,8 +47,8 @@ export class KubeClient {
     private readonly dispatcher: Dispatcher,
     private readonly watchDispatcher: Dispatcher,
     private readonly impersonate: string | undefined,
-    private readonly tls: Record<string, unknown> = {},
-    private readonly userAgent = 'bootplane',
+    private readonly tls: Record<string, unknown>,
+    private readonly userAgent: string,
   ) {
     this.server = connection.server;
   }
@@ -59,7 +59,7 @@ export class KubeClient {
     // server offers it): undici's HTTP/2 client let a stream reset by kube-apiserver escape as an
     // uncaught exception (ERR_HTTP2_STREAM_ERROR, NGHTTP2_INTERNAL_ERROR) and end the process, in
     // a benchmark here; its HTTP/1.1 client is the mature one, and scale-10k measured no CPU
-    // difference either way. Watches get connections of their own, so a long-lived watch never
+    // difference beyond this machine's noise (docs/performance.md). Watches get connections of their own, so a long-lived watch never
     // holds one of the pool's.
     const dispatcher = new Agent({
       connections: options.connections ?? 16,

@@ -55,10 +55,11 @@ export class IsoAttachmentReconciler implements Reconciler {
       .flatMap((vm) => this.store.byIndex<IsoAttachment>('IsoAttachment', VM_INDEX, keyOf(vm)).map(keyOf)),
     (key) => this.enqueue(key),
   );
-  /** When each new IsoAttachment began waiting, unwritten, for its VM to attach it. */
-  private readonly waitingSince = new Map<string, number>();
-  /** Waiting IsoAttachments whose VM has had its turn since (vmTurnEnded): they write now. */
-  private readonly turnCame = new Set<string>();
+  /**
+   * New IsoAttachments waiting, unwritten, for their VM to attach them: since when, and whether
+   * the VM has had its turn since (vmTurnEnded: they write now).
+   */
+  private readonly waiting = new Map<string, { since: number; turnCame: boolean }>();
 
   /**
    * A pass of the VM ended and wrote nothing its IsoAttachments read (isoattachment/watches.ts
@@ -67,11 +68,12 @@ export class IsoAttachmentReconciler implements Reconciler {
    * Called from inside the VM's reconcile, so the VM still counts as pending then.
    */
   vmTurnEnded(vmKey: string): void {
-    if (this.waitingSince.size === 0) return;
+    if (this.waiting.size === 0) return;
     for (const iso of this.store.byIndex<IsoAttachment>('IsoAttachment', VM_INDEX, vmKey)) {
       const key = keyOf(iso);
-      if (!this.waitingSince.has(key)) continue;
-      this.turnCame.add(key);
+      const entry = this.waiting.get(key);
+      if (!entry) continue;
+      entry.turnCame = true;
       this.enqueue(key);
     }
   }
@@ -81,8 +83,7 @@ export class IsoAttachmentReconciler implements Reconciler {
     const iso = this.store.get<IsoAttachment>('IsoAttachment', isoKey);
     if (!iso) {
       this.verified.forget(isoKey);
-      this.waitingSince.delete(isoKey);
-      this.turnCame.delete(isoKey);
+      this.waiting.delete(isoKey);
       return;
     }
     const vmKey = `${iso.metadata.namespace}/${iso.spec.vmRef.name}`;
@@ -144,19 +145,17 @@ export class IsoAttachmentReconciler implements Reconciler {
     if (attached.phase === 'Ejected' && !iso.status?.ejectedAt) fields.ejectedAt = metaTime();
     // Nothing written yet and nothing to say but "the VM is about to attach it": the VM's status
     // write (the ISO in a CD-ROM, or why not) brings this object back through its watch, and this
-    // pass writes then, once. A VM that had its turn without attaching it gets this written now;
-    // the timer only looks again for a VM whose pass changed nothing it reads.
+    // pass writes then, once. A VM that had its turn without attaching it gets this written now.
+    // No polling for the turn: the VM reconciler says when a pass of its ends without a status
+    // change this object reads (vmTurnEnded). (Looking every 60 s was 25,000 of 48,000
+    // IsoAttachment reconciles at 10,000 VMs.) The requeue is only the 10-minute bound.
     if (awaitsFirstAttach(iso, vm, attached)) {
-      const since = this.waitingSince.get(isoKey) ?? Date.now();
-      this.waitingSince.set(isoKey, since);
-      const left = since + FIRST_WRITE_WAIT_MS - Date.now();
-      // No polling for the turn: the VM reconciler says when a pass of its ends without a status
-      // change this object reads (vmTurnEnded), and a change it reads wakes it through the VM
-      // watch. (Looking every 60 s was 25,000 of 48,000 IsoAttachment reconciles at 10,000 VMs.)
-      if (left > 0 && !this.turnCame.has(isoKey) && this.vmPending(vmKey)) return { requeueAfterMs: left };
+      const entry = this.waiting.get(isoKey) ?? { since: Date.now(), turnCame: false };
+      this.waiting.set(isoKey, entry);
+      const left = entry.since + FIRST_WRITE_WAIT_MS - Date.now();
+      if (left > 0 && !entry.turnCame && this.vmPending(vmKey)) return { requeueAfterMs: left };
     }
-    this.waitingSince.delete(isoKey);
-    this.turnCame.delete(isoKey);
+    this.waiting.delete(isoKey);
     // A downloaded source is news for the VM: the status write below reaches it through its
     // watch (virtualmachine/watches.ts), once the cache holds the source it plans with.
     return this.write(iso, updates, fields);
