@@ -3,19 +3,26 @@
 // when its time is up, not when it is next asked for: a listing of a storage holds every image
 // of every VM on it, and four stale listings kept until the next read were 12 MB at 10,000 VMs.
 export class SharedReads<V> {
-  private readonly entries = new Map<string, { promise: Promise<V>; expiry: NodeJS.Timeout }>();
+  private readonly entries = new Map<string, { promise: Promise<V>; expiry?: NodeJS.Timeout }>();
+  private readonly keepFor: (value: V) => number;
 
-  constructor(private readonly keepMs: number) {}
+  /** keepMs: how long a read is shared once it has arrived, fixed or from what it holds. */
+  constructor(keepMs: number | ((value: V) => number)) {
+    this.keepFor = typeof keepMs === 'number' ? () => keepMs : keepMs;
+  }
 
   /** The shared read of key, started with load when none is under way or fresh. A failed read is not shared. */
   get(key: string, load: () => Promise<V>): Promise<V> {
     const cached = this.entries.get(key);
     if (cached) return cached.promise;
     const promise = load();
-    const expiry = setTimeout(() => this.forget(key, promise), this.keepMs);
-    expiry.unref();
-    this.entries.set(key, { promise, expiry });
-    promise.catch(() => this.forget(key, promise));
+    const entry: { promise: Promise<V>; expiry?: NodeJS.Timeout } = { promise };
+    this.entries.set(key, entry);
+    promise.then((value) => {
+      if (this.entries.get(key) !== entry) return; // deleted or replaced while it loaded
+      entry.expiry = setTimeout(() => this.forget(key, promise), this.keepFor(value));
+      entry.expiry.unref();
+    }, () => this.forget(key, promise));
     return promise;
   }
 
