@@ -94,7 +94,10 @@ export class KubeStore implements ResourceStore {
       });
       const listeners = new Set<() => void>();
       informer.on((event) => {
-        if (event === 'resync') return;
+        // The first list is the read its readers are waiting for, not a change: telling them
+        // would queue every reader again right after its pass, from a cache that may not hold
+        // that pass's own status write yet.
+        if (event === 'resync' || !informer.hasSynced) return;
         for (const listener of listeners) listener();
       });
       watch = { informer, listeners };
