@@ -153,6 +153,46 @@ spec:
     await kubectl(['delete', 'hv', snippetHv, '--timeout=60s']);
   });
 
+  it('an ISO that needs the drive\'s slot: the content goes with the relocation, one regeneration for both', async () => {
+    const vmid = 704;
+    sim.cluster.addIso('local:iso/debian-installer.iso');
+    sim.cluster.addVm({ vmid, config: { name: 'moved-ci', ostype: 'l26', scsi0: `local-lvm:vm-${vmid}-disk-0,size=16G`, ide2: `local-lvm:vm-${vmid}-cloudinit,media=cdrom`, boot: 'order=scsi0' } });
+    await secret('moved-ci-pw', 'password', FIRST_PASSWORD);
+    const cloudInit = '    user: debian\n    passwordSecretRef: {name: moved-ci-pw, key: password}\n    ipConfigs: [{ip: dhcp}]';
+    // In safe mode first, until the plan holds the ISO: then one pass makes the whole change.
+    await kubectlOk(['apply', '-f', '-'], vmYaml('moved-ci', vmid, cloudInit, '  safeMode: true\n'));
+    await kubectlOk(['apply', '-f', '-'], `apiVersion: bootplane.io/v1alpha1
+kind: IsoAttachment
+metadata: {name: moved-ci-installer, namespace: ${ns}}
+spec:
+  vmRef: {name: moved-ci}
+  source: {volume: "local:iso/debian-installer.iso"}
+  slot: ide2
+`);
+    await eventually(async () => {
+      const vm = await getJson<{ status?: { plan?: string[] } }>(['get', 'vm', 'moved-ci', '-n', ns]);
+      return vm.status?.plan?.some((step) => step.includes('debian-installer.iso')) ?? false;
+    }, 'the plan holds the ISO', 60_000, 300);
+    expect(writesTo(vmid)).toEqual([]);
+    await kubectlOk(['apply', '-f', '-'], vmYaml('moved-ci', vmid, cloudInit));
+    await eventually(async () => pveConfig(vmid).ide2 === 'local:iso/debian-installer.iso,media=cdrom' && (await cond('vm/moved-ci', 'CloudInitConfigured'))?.status === 'True', 'ISO on ide2 and cloud-init written', 60_000, 300);
+    const config = pveConfig(vmid);
+    const drive = Object.entries(config).find(([key, value]) => key !== 'ide2' && /^(ide|sata|scsi)\d+$/.test(key) && String(value).includes('cloudinit'));
+    expect(drive).toBeDefined(); // moved off ide2
+    expect(config.ciuser).toBe('debian');
+    expect(simPasswordMatches(config.cipassword, FIRST_PASSWORD)).toBe(true);
+    expect(config.ipconfig0).toBe('ip=dhcp');
+    // The passes that follow (the IsoAttachment's, the VM's after it) write nothing more: the
+    // password Secret's first read does not queue the VM again ahead of its own status write.
+    await eventually(async () => (await getJson<{ status?: { phase?: string } }>(['get', 'isoattachment', 'moved-ci-installer', '-n', ns])).status?.phase === 'Attached', 'IsoAttachment Attached', 60_000, 300);
+    // The old drive out, then the new drive, the ISO, the boot order and the ci* keys in one
+    // request, and one regeneration for the new drive's image with the new keys.
+    expect(writesTo(vmid)).toEqual([`PUT /nodes/pve1/qemu/${vmid}/config`, `PUT /nodes/pve1/qemu/${vmid}/config`, `PUT /nodes/pve1/qemu/${vmid}/cloudinit`]);
+    const vm = await getJson<{ status: { cloudInitHash?: string } }>(['get', 'vm', 'moved-ci', '-n', ns]);
+    expect(vm.status.cloudInitHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(await everything('moved-ci')).not.toContain(FIRST_PASSWORD);
+  });
+
   it('a missing password Secret is reported by name, nothing is written', async () => {
     const vmid = 702;
     sim.cluster.addVm({ vmid, config: { name: 'nopw', ostype: 'l26', scsi0: `local-lvm:vm-${vmid}-disk-0,size=16G`, ide2: `local-lvm:vm-${vmid}-cloudinit,media=cdrom`, boot: 'order=scsi0' } });

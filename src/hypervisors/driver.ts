@@ -33,6 +33,20 @@ export interface ApplyOutcome {
    * config back for its pending keys): the caller need not read it again.
    */
   observed?: ObservedVm;
+  /**
+   * Present when the driver wrote the cloud-init content it was given along with the change (as
+   * writeCloudInit would have); absent, the caller writes it with writeCloudInit.
+   */
+  cloudInit?: CloudInitWriteOutcome;
+}
+
+export interface ApplyOptions {
+  /**
+   * Cloud-init content due on the drive the plan places. A driver may write it within the change
+   * (Proxmox: the ci* keys go with the drive keys and the plan's regeneration makes the image,
+   * two requests fewer) and say so in ApplyOutcome.cloudInit.
+   */
+  cloudInit?: CloudInitContent;
 }
 
 export interface TaskStatus {
@@ -103,7 +117,7 @@ export interface HypervisorDriver {
    * surface as a DriverError with code DigestMismatch: re-read and re-plan). Never awaits a long
    * task: returns it instead.
    */
-  applyPlan(ref: VmRef, observed: ObservedVm, plan: Plan, signal: AbortSignal): Promise<ApplyOutcome>;
+  applyPlan(ref: VmRef, observed: ObservedVm, plan: Plan, signal: AbortSignal, options?: ApplyOptions): Promise<ApplyOutcome>;
   taskStatus(ref: VmRef, task: string, signal: AbortSignal): Promise<TaskStatus>;
   power(ref: VmRef, action: PowerAction, signal: AbortSignal): Promise<{ task?: string }>;
   /** The ISO volume as storage reports it (seen from the VM's node), or undefined when it is not there. */

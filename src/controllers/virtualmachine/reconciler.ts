@@ -3,14 +3,15 @@
 // finalizer goes once the plan is empty; the VM itself stays on the hypervisor) -> hypervisor
 // connection -> read the VM -> finish an interrupted change -> plan the media (ISOs, cloud-init,
 // boot order) -> safe mode or apply (recorded in status.operation first; digest conflict
-// re-plans; failure rolls back what took effect) -> cloud-init content (written only when its
-// hash changes) -> pending changes -> power -> in-guest steps through the guest agent
+// re-plans; failure rolls back what took effect; cloud-init content due on the drive goes with
+// the change when the driver takes it) -> cloud-init content (written only when its hash
+// changes) -> pending changes -> power -> in-guest steps through the guest agent
 // (guest-phase.ts) -> status once.
 import { randomUUID } from 'node:crypto';
 import type { Condition } from '../../api/v1alpha1/common.js';
 import type { IsoAttachment } from '../../api/v1alpha1/iso-attachment.js';
 import { VirtualMachineSpec, type CloudInit, type VirtualMachine, type VirtualMachineStatus } from '../../api/v1alpha1/virtual-machine.js';
-import type { ApplyOutcome, HypervisorDriver, VmRef } from '../../hypervisors/driver.js';
+import type { ApplyOutcome, CloudInitWriteOutcome, HypervisorDriver, VmRef } from '../../hypervisors/driver.js';
 import type { DriverPool } from '../../hypervisors/pool.js';
 import { changedConditions, setCondition, type ConditionUpdate } from '../../kube/conditions.js';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../../kube/controller.js';
@@ -18,7 +19,7 @@ import { errorMessage, reasonCode } from '../../kube/errors.js';
 import { hasFinalizer } from '../../kube/finalizers.js';
 import { keyOf, type ObjectKey } from '../../kube/object.js';
 import { metaTime } from '../../kube/time.js';
-import { cloudInitContent, cloudInitHash, type CloudInitSecretValues } from '../../planning/cloud-init.js';
+import { cloudInitContent, cloudInitHash, type CloudInitContent, type CloudInitSecretValues } from '../../planning/cloud-init.js';
 import { PlanRefused, type ObservedVm, type Plan, type Step } from '../../planning/model.js';
 import { planMedia } from '../../planning/plan-media.js';
 import { changesOf } from '../../planning/changes.js';
@@ -44,6 +45,9 @@ import { guestPhaseWanted, runGuestPhase } from './guest-phase.js';
 import { isPowerOperation, pollPowerOperation, powerActionOf, POWER_POLL_MS, powerIntent, withTask, type PowerAction } from './power-operation.js';
 
 const RETRY_MS = 30_000;
+
+/** spec.cloudInit resolved: the content due on the drive, or nothing to write (its condition said). */
+type ResolvedCloudInit = { content: CloudInitContent; hash: string } | { done: { retry: boolean } };
 
 interface Pass {
   vm: VirtualMachine;
@@ -197,6 +201,7 @@ export class VirtualMachineReconciler implements Reconciler {
     // our own as well would read every VM twice per interval.
     let requeueAfterMs: number | undefined;
     let mediaInPlace = false;
+    let cloudInit: ResolvedCloudInit | undefined;
     if (deleting && plan.steps.length === 0) {
       // Every ISO bootplane attached is out and the boot order restored: let the object go.
       await this.store.removeFinalizer('VirtualMachine', vm);
@@ -219,9 +224,13 @@ export class VirtualMachineReconciler implements Reconciler {
       requeueAfterMs = RETRY_MS;
     } else {
       pass.updates.push({ type: 'SafeMode', status: 'False', reason: 'Off', message: 'Changes are applied.' });
-      const applied = await this.apply(pass, driver, ref, observed, plan, attachments, recordAhead(record, planned), ctx);
+      // Content due on the drive the change places goes with it when the driver can take it
+      // (Proxmox: one regeneration, not two); what it did not take is written below.
+      if (spec.data.cloudInit && plan.cloudInitSlot && !deleting && driver.writeCloudInit) cloudInit = await this.resolveCloudInit(pass, spec.data.cloudInit);
+      const applied = await this.apply(pass, driver, ref, observed, plan, attachments, recordAhead(record, planned), ctx, cloudInit && 'content' in cloudInit ? cloudInit.content : undefined);
       if (applied === 'replan') return { requeueAfterMs: 0 };
       observed = applied.observed;
+      if (applied.cloudInit && cloudInit && 'content' in cloudInit) cloudInit = { done: this.cloudInitWritten(pass, cloudInit.hash, applied.cloudInit, ctx) };
       if (applied.failed) requeueAfterMs = applied.retryAfterMs ?? RETRY_MS;
       mediaInPlace = !applied.failed;
       // Handed back: the next pass reads the VM again and, finding nothing left to do, lets the
@@ -232,7 +241,7 @@ export class VirtualMachineReconciler implements Reconciler {
     // The drive is where the plan wants it: now what it says. Not in safe mode, not while
     // deleting, and not on a failed or waiting pass (the next pass writes it).
     if (spec.data.cloudInit && plan.cloudInitSlot && mediaInPlace && !safeMode && !deleting) {
-      const retry = await this.writeCloudInit(pass, driver, ref, observed, spec.data.cloudInit, ctx);
+      const retry = await this.writeCloudInit(pass, driver, ref, observed, spec.data.cloudInit, cloudInit, ctx);
       if (retry) requeueAfterMs = Math.min(requeueAfterMs ?? RETRY_MS, RETRY_MS);
     }
 
@@ -268,16 +277,13 @@ export class VirtualMachineReconciler implements Reconciler {
   }
 
   /**
-   * Resolves the Secrets spec.cloudInit names (a rotated one re-queues this VM), and hands the
-   * content to the driver when its hash differs from status.cloudInitHash. Returns true when
-   * the pass should be retried soon. Messages name Secrets and keys, never their values.
+   * Resolves the Secrets spec.cloudInit names (a rotated one re-queues this VM) into the content
+   * the drive should hold: `content` when it differs from status.cloudInitHash, else `done` with
+   * the condition said (retry: the pass should be retried soon). Messages name Secrets and keys,
+   * never their values.
    */
-  private async writeCloudInit(pass: Pass, driver: HypervisorDriver, ref: VmRef, observed: ObservedVm, spec: CloudInit, ctx: ReconcileContext): Promise<boolean> {
+  private async resolveCloudInit(pass: Pass, spec: CloudInit): Promise<ResolvedCloudInit> {
     const vm = pass.vm;
-    if (!driver.writeCloudInit) {
-      pass.updates.push({ type: 'CloudInitConfigured', status: 'False', reason: 'NotSupported', message: 'This hypervisor driver cannot write cloud-init content; spec.cloudInit only places the drive.' });
-      return false;
-    }
     const secrets: CloudInitSecretValues = {};
     const wanted = [['password', spec.passwordSecretRef], ['userData', spec.userDataSecretRef], ['networkConfig', spec.networkConfigSecretRef]] as const;
     for (const [field, secretRef] of wanted) {
@@ -288,12 +294,12 @@ export class VirtualMachineReconciler implements Reconciler {
         value = (await this.store.getSecret(vm.metadata.namespace!, secretRef.name, this.secretListeners.for(keyOf(vm))))?.data[secretRef.key];
       } catch (err) {
         pass.updates.push({ type: 'CloudInitConfigured', status: 'False', reason: 'SecretUnreadable', message: `${where} could not be read: ${errorMessage(err)}` });
-        return true;
+        return { done: { retry: true } };
       }
       if (value === undefined) {
         // The Secret watch brings the VM back when it appears.
         pass.updates.push({ type: 'CloudInitConfigured', status: 'False', reason: 'SecretMissing', message: `${where} does not exist.` });
-        return false;
+        return { done: { retry: false } };
       }
       secrets[field] = value;
     }
@@ -301,32 +307,53 @@ export class VirtualMachineReconciler implements Reconciler {
     const hash = cloudInitHash(content);
     if (hash === vm.status?.cloudInitHash) {
       pass.updates.push({ type: 'CloudInitConfigured', status: 'True', reason: 'UpToDate', message: 'The cloud-init drive holds the current spec.cloudInit content.' });
+      return { done: { retry: false } };
+    }
+    return { content, hash };
+  }
+
+  /**
+   * Writes the content due on the drive (now in place), unless the change already did
+   * (`resolved` done); true when the pass should be retried soon.
+   */
+  private async writeCloudInit(pass: Pass, driver: HypervisorDriver, ref: VmRef, observed: ObservedVm, spec: CloudInit, resolved: ResolvedCloudInit | undefined, ctx: ReconcileContext): Promise<boolean> {
+    if (!driver.writeCloudInit) {
+      pass.updates.push({ type: 'CloudInitConfigured', status: 'False', reason: 'NotSupported', message: 'This hypervisor driver cannot write cloud-init content; spec.cloudInit only places the drive.' });
       return false;
     }
+    resolved ??= await this.resolveCloudInit(pass, spec);
+    if ('done' in resolved) return resolved.done.retry;
+    const { content, hash } = resolved;
     try {
       const outcome = await driver.writeCloudInit(ref, observed, content, ctx.signal);
-      ctx.log.info({ audit: { action: 'cloudInit.write', hash } }, 'audit: cloud-init content written');
-      if (outcome.incomplete.length > 0) {
-        // Not recorded as written: later passes try again until the missing part is there.
-        pass.updates.push({ type: 'CloudInitConfigured', status: 'False', reason: 'Incomplete', message: `Written except: ${outcome.incomplete.join('; ')}.` });
-        return true;
-      }
-      pass.fields.cloudInitHash = hash;
-      // New content is news; the first content of a new drive is part of the VM coming under
-      // bootplane's care (its audit line above records it), like a condition first seen good.
-      if (vm.status?.cloudInitHash) this.store.recordEvent(vm, 'Normal', 'CloudInitWritten', 'CloudInit', 'The cloud-init drive was rewritten from a changed spec.cloudInit or Secret.');
-      // The same reason as a pass that finds it current: a reason saying "this pass wrote" flipped
-      // on the next pass (a status write and an Event per VM). CloudInitWritten is the change's Event.
-      pass.updates.push({ type: 'CloudInitConfigured', status: 'True', reason: 'UpToDate', message: 'The cloud-init drive holds the current spec.cloudInit content.' });
-      return false;
+      return this.cloudInitWritten(pass, hash, outcome, ctx).retry;
     } catch (err) {
       pass.updates.push({ type: 'CloudInitConfigured', status: 'False', reason: reasonCode(err, 'WriteFailed'), message: `Writing the cloud-init drive failed: ${redact(errorMessage(err), content.password)}` });
       return true;
     }
   }
 
+  /** What the driver wrote, by itself or with the change: an audit line, status and Events. */
+  private cloudInitWritten(pass: Pass, hash: string, outcome: CloudInitWriteOutcome, ctx: ReconcileContext): { retry: boolean } {
+    const vm = pass.vm;
+    ctx.log.info({ audit: { action: 'cloudInit.write', hash } }, 'audit: cloud-init content written');
+    if (outcome.incomplete.length > 0) {
+      // Not recorded as written: later passes try again until the missing part is there.
+      pass.updates.push({ type: 'CloudInitConfigured', status: 'False', reason: 'Incomplete', message: `Written except: ${outcome.incomplete.join('; ')}.` });
+      return { retry: true };
+    }
+    pass.fields.cloudInitHash = hash;
+    // New content is news; the first content of a new drive is part of the VM coming under
+    // bootplane's care (its audit line records it), like a condition first seen good.
+    if (vm.status?.cloudInitHash) this.store.recordEvent(vm, 'Normal', 'CloudInitWritten', 'CloudInit', 'The cloud-init drive was rewritten from a changed spec.cloudInit or Secret.');
+    // The same reason as a pass that finds it current: a reason saying "this pass wrote" flipped
+    // on the next pass (a status write and an Event per VM). CloudInitWritten is the change's Event.
+    pass.updates.push({ type: 'CloudInitConfigured', status: 'True', reason: 'UpToDate', message: 'The cloud-init drive holds the current spec.cloudInit content.' });
+    return { retry: false };
+  }
+
   /** Records the change in status, applies it, and on failure rolls back the steps that took effect. */
-  private async apply(pass: Pass, driver: HypervisorDriver, ref: VmRef, observed: ObservedVm, plan: Plan, attachments: IsoAttachment[], attachedIsos: AttachedIso[], ctx: ReconcileContext): Promise<'replan' | { observed: ObservedVm; failed: boolean; retryAfterMs?: number }> {
+  private async apply(pass: Pass, driver: HypervisorDriver, ref: VmRef, observed: ObservedVm, plan: Plan, attachments: IsoAttachment[], attachedIsos: AttachedIso[], ctx: ReconcileContext, cloudInit?: CloudInitContent): Promise<'replan' | { observed: ObservedVm; failed: boolean; retryAfterMs?: number; cloudInit?: CloudInitWriteOutcome }> {
     const operation = {
       id: randomUUID().slice(0, 8), kind: 'media', digest: observed.digest, startedAt: metaTime(),
       steps: plan.steps.map((s) => ({ description: describeStep(s).slice(0, 1024), done: false })),
@@ -339,7 +366,7 @@ export class VirtualMachineReconciler implements Reconciler {
     pass.vm = vm;
     let outcome: ApplyOutcome;
     try {
-      outcome = await driver.applyPlan(ref, observed, plan, ctx.signal);
+      outcome = await driver.applyPlan(ref, observed, plan, ctx.signal, cloudInit ? { cloudInit } : undefined);
     } catch (err) {
       if (reasonCode(err) === 'DigestMismatch') {
         ctx.log.info({ err: errorMessage(err) }, 'VM changed since it was read: planning again');
@@ -363,7 +390,7 @@ export class VirtualMachineReconciler implements Reconciler {
     pass.updates.push({ type: 'MediaConfigured', status: 'True', reason: 'Converged', message: mediaSummary(plan) });
     pass.updates.push({ type: 'Degraded', status: 'False', reason: 'Applied', message: 'The last change was applied.' });
     const after = outcome.observed ?? await driver.readVm(ref, ctx.signal);
-    return { observed: after ?? observed, failed: false };
+    return { observed: after ?? observed, failed: false, ...(outcome.cloudInit ? { cloudInit: outcome.cloudInit } : {}) };
   }
 
   private async rollback(pass: Pass, driver: HypervisorDriver, ref: VmRef, before: ObservedVm, plan: Plan, attachments: IsoAttachment[], cause: unknown, ctx: ReconcileContext): Promise<ObservedVm> {

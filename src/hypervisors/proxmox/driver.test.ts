@@ -75,6 +75,29 @@ describe('Proxmox driver', () => {
     await expect(driver.applyPlan(ref, observed, plan, signal)).rejects.toMatchObject({ code: 'DigestMismatch' });
   });
 
+  it('writes cloud-init content with the change that places the drive: one regeneration, no separate write', async () => {
+    sim.cluster.addVm({ vmid: 303, config: { ...okd, ide0: 'local-lvm:vm-303-disk-1,size=8G', scsi0: 'local-lvm:vm-303-disk-0,size=32G', ide2: 'local-lvm:vm-303-cloudinit,media=cdrom', ipconfig1: 'ip=dhcp' } });
+    const ref = { node: 'pve1', vmid: 303 };
+    const observed = (await driver.readVm(ref, signal))!;
+    const plan = planMedia(observed, { osFamily: 'fcos', isos: [{ id: 'ns/fcos', volume: 'local:iso/fcos.iso', slot: 'auto', purpose: 'installer', primaryBoot: false }] });
+    const calls = sim.calls.length;
+    const outcome = await driver.applyPlan(ref, observed, plan, signal, { cloudInit: { user: 'core', password: 'hunter2', ipConfigs: [{ ip: 'dhcp' }] } });
+    expect(outcome.cloudInit).toEqual({ incomplete: [] });
+    const config = sim.cluster.vms.get(303)!.config;
+    expect(config.ciuser).toBe('core');
+    expect(config.cipassword).toBeDefined();
+    expect(config.ipconfig0).toBe('ip=dhcp');
+    expect(config.ipconfig1).toBeUndefined(); // no longer wanted
+    expect(config.ide2).toBe('local:iso/fcos.iso,media=cdrom');
+    expect(sim.calls.slice(calls).map((c) => c.replace(/\?.*$/, ''))).toEqual([
+      'PUT /nodes/pve1/qemu/303/config', // the old cloud-init drive out
+      'PUT /nodes/pve1/qemu/303/config', // the new drive, the ISO, the boot order and the ci* keys
+      'PUT /nodes/pve1/qemu/303/cloudinit', // one image from both
+      'GET /nodes/pve1/qemu/303/pending', // read back
+    ]);
+    expect(planMedia(outcome.observed!, { osFamily: 'fcos', isos: [{ id: 'ns/fcos', volume: 'local:iso/fcos.iso', slot: 'auto', purpose: 'installer', primaryBoot: false }] }).steps).toEqual([]);
+  });
+
   it('refuses a plan made on a stale config as DigestMismatch, changing nothing', async () => {
     sim.cluster.addVm({ vmid: 301, config: { ...okd, ide0: 'local-lvm:vm-301-disk-1,size=8G', scsi0: 'local-lvm:vm-301-disk-0,size=32G', ide2: 'local-lvm:vm-301-cloudinit,media=cdrom' } });
     const observed = (await driver.readVm({ node: 'pve1', vmid: 301 }, signal))!;

@@ -6,7 +6,7 @@ import type { CloudInitContent } from '../../planning/cloud-init.js';
 import type { ObservedVm, Plan } from '../../planning/model.js';
 import type { SecretData } from '../../store/store.js';
 import {
-  DriverError, type ApplyOutcome, type CloudInitWriteOutcome, type DiskInfo, type DriverFactory, type HypervisorDriver, type HypervisorInventory, type IsoDownloadRequest,
+  DriverError, type ApplyOptions, type ApplyOutcome, type CloudInitWriteOutcome, type DiskInfo, type DriverFactory, type HypervisorDriver, type HypervisorInventory, type IsoDownloadRequest,
   type IsoVolumeInfo, type PowerAction, type TaskStatus, type VmCreateRequest, type VmRef,
 } from '../driver.js';
 import { pveCloneParams, pveCreateParams, PVE_CREATE_DEFAULTS } from './create-params.js';
@@ -16,7 +16,7 @@ import { ProxmoxGuestAgent } from './guest-agent.js';
 import { createProxmoxClient } from './client/create.js';
 import { PveApiError } from './client/errors.js';
 import type { PendingItem, StorageContentItem, VmListItem } from './client/types.js';
-import { pveCloudInitWrite } from './cloud-init-config.js';
+import { pveCloudInitWrite, type PveCloudInitWrite } from './cloud-init-config.js';
 import { observedVmFromPveConfig, type PveVmConfig } from './config.js';
 import { RecentConfigs } from './recent-configs.js';
 import { SharedReads } from './shared-reads.js';
@@ -149,7 +149,7 @@ export class ProxmoxDriver implements HypervisorDriver {
    * is refused whole (DigestMismatch: re-read and re-plan). A later failure leaves earlier
    * requests applied: ApplyFailed, and the caller rolls back what it observes took effect.
    */
-  async applyPlan(ref: VmRef, observed: ObservedVm, plan: Plan, signal: AbortSignal): Promise<ApplyOutcome> {
+  async applyPlan(ref: VmRef, observed: ObservedVm, plan: Plan, signal: AbortSignal, options: ApplyOptions = {}): Promise<ApplyOutcome> {
     const { node, vmid } = vmOf(ref);
     const api = this.client.node(node).qemu(vmid);
     let config = this.configs.get(vmid);
@@ -157,7 +157,9 @@ export class ProxmoxDriver implements HypervisorDriver {
       config = await api.config.get({ signal });
       if (config.digest !== observed.digest) throw new DriverError('DigestMismatch', `VM ${vmid} on ${node} changed since it was read (digest ${String(config.digest).slice(0, 12)}… is not ${observed.digest?.slice(0, 12)}…): re-read and re-plan.`);
     }
-    const writes = planToPveWrites(plan, config, { node, vmid });
+    // Cloud-init content due on the drive goes with the change (plan-writes.ts).
+    const cloudInit = options.cloudInit ? await this.cloudInitKeys(node, vmid, options.cloudInit, config, signal) : undefined;
+    const writes = planToPveWrites(plan, config, { node, vmid, ...(cloudInit ? { cloudInitKeys: cloudInit } : {}) });
     this.configs.delete(vmid); // whatever happens next, the cached config is stale
     for (const [i, request] of writes.steps.entries()) {
       try {
@@ -181,6 +183,7 @@ export class ProxmoxDriver implements HypervisorDriver {
       appliedSteps: plan.steps.length,
       ...(after.pending.length ? { pending: after.pending } : {}),
       observed: observedVmFromPveConfig(after.config, { power: observed.power, pending: after.pending }),
+      ...(cloudInit ? { cloudInit: { incomplete: cloudInit.incomplete } } : {}),
     };
   }
 
@@ -193,16 +196,11 @@ export class ProxmoxDriver implements HypervisorDriver {
   async writeCloudInit(ref: VmRef, _observed: ObservedVm, content: CloudInitContent, signal: AbortSignal): Promise<CloudInitWriteOutcome> {
     const { node, vmid } = vmOf(ref);
     const api = this.client.node(node).qemu(vmid);
-    const snippetStorage = this.options.snippetStorage;
-    const wantsSnippets = content.userData !== undefined || content.networkConfig !== undefined;
-    const snippets = wantsSnippets && snippetStorage
-      ? new Set((await this.client.node(node).storage(snippetStorage).content({ content: 'snippets' }, { signal })).map((c) => c.volid))
-      : undefined;
     // The config as this pass read it, or read back after its change, when it is that recent
     // (ci* keys are bootplane's alone); a full one with its digest, not diskInfo's stand-in.
     const recent = this.configs.get(vmid);
     const current = recent?.digest !== undefined ? recent : await api.config.get({ signal });
-    const write = pveCloudInitWrite(content, current, { vmid, snippetStorage, snippets });
+    const write = await this.cloudInitKeys(node, vmid, content, current, signal);
     this.configs.delete(vmid);
     try {
       if (Object.keys(write.set).length > 0 || write.delete.length > 0) {
@@ -220,6 +218,16 @@ export class ProxmoxDriver implements HypervisorDriver {
       throw new DriverError('CloudInitWriteFailed', `Writing cloud-init keys ${[...Object.keys(write.set), ...write.delete].join(', ')} to VM ${vmid} on ${node} failed (${code}): ${(err as Error).message}`, { cause: err });
     }
     return { incomplete: write.incomplete };
+  }
+
+  /** The ci* keys for content against the config they change (custom parts need the snippet storage listed). */
+  private async cloudInitKeys(node: string, vmid: number, content: CloudInitContent, config: PveVmConfig, signal: AbortSignal): Promise<PveCloudInitWrite> {
+    const snippetStorage = this.options.snippetStorage;
+    const wantsSnippets = content.userData !== undefined || content.networkConfig !== undefined;
+    const snippets = wantsSnippets && snippetStorage
+      ? new Set((await this.client.node(node).storage(snippetStorage).content({ content: 'snippets' }, { signal })).map((c) => c.volid))
+      : undefined;
+    return pveCloudInitWrite(content, config, { vmid, snippetStorage, snippets });
   }
 
   async taskStatus(_ref: VmRef, task: string, signal: AbortSignal): Promise<TaskStatus> {

@@ -60,6 +60,35 @@ describe('planToPveWrites', () => {
     });
   });
 
+  it('cloud-init keys due with the change go in its last config request, and the image is regenerated once', () => {
+    const plan = planMedia(observedVmFromPveConfig(base, { power: 'Stopped' }), { isos: [{ id: 'fcos', volume: 'nfs-iso:iso/fedora-coreos-40-live.x86_64.iso', slot: 'auto', purpose: 'installer', primaryBoot: true }] });
+    const keys = { set: { ciuser: 'core', cipassword: 'not-in-after', ipconfig0: 'ip=dhcp' }, delete: ['ipconfig1'] };
+    const result = planToPveWrites(plan, base, { node: 'pve1', cloudInitKeys: keys });
+    expect(result.steps).toEqual([
+      { method: 'POST', path: '/nodes/pve1/qemu/210/config', params: { delete: 'ide2', digest: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' } },
+      {
+        method: 'POST',
+        path: '/nodes/pve1/qemu/210/config',
+        params: { sata0: 'local-lvm:cloudinit', ide2: 'nfs-iso:iso/fedora-coreos-40-live.x86_64.iso,media=cdrom', boot: 'order=ide2;scsi0;net0', ciuser: 'core', cipassword: 'not-in-after', ipconfig0: 'ip=dhcp', delete: 'ipconfig1' },
+      },
+      { method: 'PUT', path: '/nodes/pve1/qemu/210/cloudinit', params: {} },
+    ]);
+    // The keys are not the plan's: what the plan changes says nothing of them (a password least of all).
+    expect(result.after).toEqual(planToPveWrites(plan, base, { node: 'pve1' }).after);
+    expect(JSON.stringify([result.after, result.delete, result.warnings])).not.toContain('not-in-after');
+  });
+
+  it('cloud-init keys with a change that does not touch the drive: a regeneration is added after it', () => {
+    const config = { ...base, ide2: undefined, sata0: 'local-lvm:vm-210-cloudinit,media=cdrom' } as PveVmConfig;
+    delete config.ide2;
+    const plan = planMedia(observedVmFromPveConfig(config, { power: 'Stopped' }), { isos: [{ id: 'fcos', volume: 'nfs-iso:iso/fedora-coreos-40-live.x86_64.iso', slot: 'auto', purpose: 'installer', primaryBoot: true }] });
+    expect(plan.steps.map((s) => s.op)).not.toContain('regenerateCloudInit');
+    const result = planToPveWrites(plan, config, { node: 'pve1', cloudInitKeys: { set: { ciuser: 'core' }, delete: [] } });
+    expect(result.steps.at(-1)).toEqual({ method: 'PUT', path: '/nodes/pve1/qemu/210/cloudinit', params: {} });
+    expect(result.steps.filter((s) => s.path.endsWith('/cloudinit'))).toHaveLength(1);
+    expect(result.steps.at(-2)?.params.ciuser).toBe('core');
+  });
+
   it('eject: boot order first, then the delete', () => {
     const config = { ...base, boot: 'order=scsi0;ide3;net0', ide3: 'local:iso/installer.iso,media=cdrom,size=630M' };
     const result = writes(config, { isos: [], eject: [{ slot: 'ide3', volume: 'local:iso/installer.iso' }] });

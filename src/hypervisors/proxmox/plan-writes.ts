@@ -5,6 +5,9 @@
 //   3. new drives (`<storage>:cloudinit` allocates a cloud-init volume; ISOs always carry
 //      media=cdrom, which PVE demands) together with the final boot order, which may name them,
 //   4. PUT …/cloudinit to regenerate the image.
+// Cloud-init keys due with the change (ci*, ipconfigN: options.cloudInitKeys) go in the last
+// config request, and the image is regenerated once at the end: `qm set` takes a new drive and
+// its ci* keys together, and one regeneration makes the image from both.
 // The cloud-init drive must be gone (request 2) before the new one is asked for (request 3):
 // PVE refuses a second cloud-init drive even while the first one is pending deletion.
 // Only the first config write carries the digest the plan was made against; the later ones
@@ -35,6 +38,11 @@ export interface PveWritesOptions {
   vmid?: number | string;
   /** Storage for a new cloud-init volume; by default the old cloud-init volume's, else the first disk's. */
   cloudInitStorage?: string;
+  /**
+   * Cloud-init keys to write with the change. They are not the plan's: they stay out of `after`
+   * and `delete` (a cipassword is a secret), only the requests carry them.
+   */
+  cloudInitKeys?: { set: Record<string, string>; delete: string[] };
 }
 
 export class PveWritesError extends Error {
@@ -157,6 +165,7 @@ export function planToPveWrites(plan: Plan, config: PveVmConfig, options: PveWri
       deleted.delete(key);
     }
   }
+  if (options.cloudInitKeys) withCloudInitKeys(steps, options.cloudInitKeys, configPath, `/nodes/${node}/qemu/${vmid}/cloudinit`, config);
   // Keys set back to what they were are no change.
   for (const [key, value] of Object.entries(after)) {
     if (config[key] !== undefined && String(config[key]) === value) delete after[key];
@@ -167,4 +176,21 @@ export function planToPveWrites(plan: Plan, config: PveVmConfig, options: PveWri
     steps,
     warnings,
   };
+}
+
+/** Adds the cloud-init keys to the last config request (or a new one) and ends with one regeneration. */
+function withCloudInitKeys(steps: PveRequest[], keys: { set: Record<string, string>; delete: string[] }, configPath: string, regeneratePath: string, config: PveVmConfig): void {
+  const regenerate = steps.findIndex((s) => s.path === regeneratePath);
+  if (regenerate >= 0) steps.splice(regenerate, 1);
+  if (Object.keys(keys.set).length > 0 || keys.delete.length > 0) {
+    let last = steps.findLast((s) => s.path === configPath);
+    if (!last) {
+      last = { method: 'POST', path: configPath, params: config.digest !== undefined ? { digest: String(config.digest) } : {} };
+      steps.push(last);
+    }
+    Object.assign(last.params, keys.set);
+    const deleted = [...(last.params.delete ? last.params.delete.split(',') : []), ...keys.delete];
+    if (deleted.length > 0) last.params.delete = deleted.join(',');
+  }
+  steps.push({ method: 'PUT', path: regeneratePath, params: {} });
 }
