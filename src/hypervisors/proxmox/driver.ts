@@ -15,7 +15,7 @@ import type { ProxmoxClient } from './client/api.js';
 import { ProxmoxGuestAgent } from './guest-agent.js';
 import { createProxmoxClient } from './client/create.js';
 import { PveApiError } from './client/errors.js';
-import type { PendingItem, StorageContentItem, VmListItem } from './client/types.js';
+import type { PendingItem } from './client/types.js';
 import { pveCloudInitWrite, type PveCloudInitWrite } from './cloud-init-config.js';
 import { observedVmFromPveConfig, type PveVmConfig } from './config.js';
 import { RecentConfigs } from './recent-configs.js';
@@ -40,6 +40,14 @@ const MAX_ISOS = 2000;
  * whenever it changes a VM's power itself, and drift made elsewhere waits for the next resync
  * anyway.
  */
+/** A volume's sizes from its storage's listing: virtual size and bytes on storage. */
+interface ImageSizes { size?: number; used?: number }
+
+/** Power as a VM list item or status/current tells it. */
+function powerOf(status: { status?: string; qmpstatus?: string }): ObservedVm['power'] {
+  return status.status !== 'running' ? 'Stopped' : status.qmpstatus === 'paused' ? 'Paused' : 'Running';
+}
+
 function listingKeepMs(entries: number): number {
   return Math.min(10_000, Math.max(1_000, entries * 2));
 }
@@ -63,9 +71,11 @@ export class ProxmoxDriver implements HypervisorDriver {
    * next moment: a resync of a thousand VMs costs a handful of list calls, not a thousand
    * status calls. Dropped when bootplane changes a VM's power.
    */
-  private readonly powerByNode = new SharedReads<Map<number, VmListItem>>((vms) => listingKeepMs(vms.size));
-  private readonly isoListings = new SharedReads<Map<string, StorageContentItem>>((isos) => listingKeepMs(isos.size));
-  private readonly imageListings = new SharedReads<Map<string, StorageContentItem>>((images) => listingKeepMs(images.size));
+  // What is kept of each listing is what is read from it (power; sizes), not PVE's whole items:
+  // a 10,000-VM fleet's listings are kept for seconds, and the items were most of their memory.
+  private readonly powerByNode = new SharedReads<Map<number, ObservedVm['power']>>((vms) => listingKeepMs(vms.size));
+  private readonly isoListings = new SharedReads<Map<string, number | undefined>>((isos) => listingKeepMs(isos.size));
+  private readonly imageListings = new SharedReads<Map<string, ImageSizes>>((images) => listingKeepMs(images.size));
 
   constructor(readonly client: ProxmoxClient, private readonly options: ProxmoxDriverOptions = { isoStorage: 'local' }) {}
 
@@ -130,16 +140,14 @@ export class ProxmoxDriver implements HypervisorDriver {
       }
       throw err;
     }
-    const listed = (await this.vmsOn(node, signal)).get(vmid);
-    const status = listed ?? await api.status.current({ signal });
+    const power = (await this.vmsOn(node, signal)).get(vmid) ?? powerOf(await api.status.current({ signal }));
     const { config, pending } = configFromPending(items);
     this.configs.set(vmid, config);
-    const power = status.status !== 'running' ? 'Stopped' : (status as { qmpstatus?: string }).qmpstatus === 'paused' ? 'Paused' : 'Running';
     return observedVmFromPveConfig(config, { power, pending });
   }
 
-  private vmsOn(node: string, signal: AbortSignal): Promise<Map<number, VmListItem>> {
-    return this.powerByNode.get(node, () => this.client.node(node).vms({ signal }).then((list) => new Map(list.map((v) => [Number(v.vmid), v]))));
+  private vmsOn(node: string, signal: AbortSignal): Promise<Map<number, ObservedVm['power']>> {
+    return this.powerByNode.get(node, () => this.client.node(node).vms({ signal }).then((list) => new Map(list.map((v) => [Number(v.vmid), powerOf(v)]))));
   }
 
   /**
@@ -313,7 +321,7 @@ export class ProxmoxDriver implements HypervisorDriver {
     const disks = vm.devices.filter((d) => d.kind === 'disk' && d.volume);
     // Looked up in the shared listing of each storage, not copied: a listing holds every image
     // of every VM on that storage, and copying it per VM made a resync quadratic in VMs.
-    const listings = new Map<string, Map<string, StorageContentItem>>();
+    const listings = new Map<string, Map<string, ImageSizes>>();
     for (const storage of new Set(disks.map((d) => storageOf(d.volume!)))) listings.set(storage, await this.imagesOn(node, storage, signal));
     return disks.map((d) => {
       const item = listings.get(storageOf(d.volume!))?.get(d.volume!);
@@ -348,20 +356,20 @@ export class ProxmoxDriver implements HypervisorDriver {
     const storage = /^([a-z][a-z0-9\-_.]*[a-z0-9]):iso\/[^/]+$/i.exec(volume)?.[1];
     if (!storage) throw new DriverError('InvalidVolume', `${volume} is not a Proxmox ISO volume ID (<storage>:iso/<file>.iso).`);
     const node = ref.node ?? await this.downloadNode(signal);
-    const found = (await this.isosOn(node, storage, signal)).get(volume);
-    return found ? { volume: found.volid, sizeBytes: found.size } : undefined;
+    const isos = await this.isosOn(node, storage, signal);
+    return isos.has(volume) ? { volume, sizeBytes: isos.get(volume) } : undefined;
   }
 
   /** Image listings of a storage, shared for a moment like power (many VMs' disks in one resync). */
-  private imagesOn(node: string, storage: string, signal: AbortSignal): Promise<Map<string, StorageContentItem>> {
+  private imagesOn(node: string, storage: string, signal: AbortSignal): Promise<Map<string, ImageSizes>> {
     const key = `${node}/${storage}`;
-    return this.imageListings.get(key, () => this.client.node(node).storage(storage).content({ content: 'images' }, { signal }).then((list) => new Map(list.map((c) => [c.volid, c]))));
+    return this.imageListings.get(key, () => this.client.node(node).storage(storage).content({ content: 'images' }, { signal }).then((list) => new Map(list.map((c) => [c.volid, { size: c.size, used: c.used }]))));
   }
 
   /** ISO listings, shared for a moment like power (many attachments checked in one resync). */
-  private isosOn(node: string, storage: string, signal: AbortSignal): Promise<Map<string, StorageContentItem>> {
+  private isosOn(node: string, storage: string, signal: AbortSignal): Promise<Map<string, number | undefined>> {
     const key = `${node}/${storage}`;
-    return this.isoListings.get(key, () => this.client.node(node).storage(storage).content({ content: 'iso' }, { signal }).then((list) => new Map(list.map((c) => [c.volid, c]))));
+    return this.isoListings.get(key, () => this.client.node(node).storage(storage).content({ content: 'iso' }, { signal }).then((list) => new Map(list.map((c) => [c.volid, c.size]))));
   }
 
   async downloadIso(request: IsoDownloadRequest, signal: AbortSignal): Promise<{ volume: string; task?: string }> {
