@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { BURST_RECONCILES, checkIdle, QUIET_MS } from './idle-collection.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BURST_RECONCILES, checkIdle, IdleCollection, QUIET_MS } from './idle-collection.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+  delete (globalThis as { gc?: unknown }).gc;
+});
 
 const fresh = { quietSince: undefined, reconciledAtCollection: 0 };
 
@@ -19,5 +24,27 @@ describe('checkIdle', () => {
     expect(busy).toEqual({ collect: false, state: { quietSince: undefined, reconciledAtCollection: 0 } });
     const small = checkIdle({ quietSince: 0, reconciledAtCollection: 0 }, [{ idle: true, reconciled: BURST_RECONCILES - 1 }], 10_000);
     expect(small.collect).toBe(false);
+  });
+});
+
+describe('IdleCollection', () => {
+  it('asks V8 for its memory-reducing full collection (node --expose-gc), once the queues drained after a burst', () => {
+    vi.useFakeTimers();
+    const gc = vi.fn();
+    (globalThis as { gc?: unknown }).gc = gc;
+    const idle = new IdleCollection(() => [{ idle: true, reconciled: BURST_RECONCILES }]);
+    idle.start();
+    vi.advanceTimersByTime(QUIET_MS + 2_000);
+    idle.stop();
+    expect(gc).toHaveBeenCalledTimes(1);
+    expect(gc).toHaveBeenCalledWith({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  });
+
+  it('does nothing without --expose-gc', () => {
+    vi.useFakeTimers();
+    const idle = new IdleCollection(() => [{ idle: true, reconciled: BURST_RECONCILES }]);
+    idle.start();
+    expect(() => vi.advanceTimersByTime(QUIET_MS + 2_000)).not.toThrow();
+    idle.stop();
   });
 });
