@@ -98,6 +98,20 @@ describe('Proxmox driver', () => {
     expect(planMedia(outcome.observed!, { osFamily: 'fcos', isos: [{ id: 'ns/fcos', volume: 'local:iso/fcos.iso', slot: 'auto', purpose: 'installer', primaryBoot: false }] }).steps).toEqual([]);
   });
 
+  it('a failed change that carried a cloud-init password does not carry the password on in its error', async () => {
+    sim.cluster.addVm({ vmid: 304, config: { ...okd, ide0: 'local-lvm:vm-304-disk-1,size=8G', scsi0: 'local-lvm:vm-304-disk-0,size=32G', ide2: 'local-lvm:vm-304-cloudinit,media=cdrom' } });
+    const ref = { node: 'pve1', vmid: 304 };
+    const observed = (await driver.readVm(ref, signal))!;
+    const plan = planMedia(observed, { osFamily: 'fcos', isos: [{ id: 'ns/fcos', volume: 'local:iso/fcos.iso', slot: 'auto', purpose: 'installer', primaryBoot: false }] });
+    // As if PVE echoed a value back: the second config request (the one with the ci* keys) fails.
+    sim.faults.failCalls({ method: 'PUT', path: /\/qemu\/304\/config$/, skip: 1, times: 1, status: 500, message: 'cipassword: s3cret-Pa55 refused' });
+    const failure = await driver.applyPlan(ref, observed, plan, signal, { cloudInit: { user: 'core', password: 's3cret-Pa55' } }).catch((err: Error) => err);
+    expect(failure).toMatchObject({ code: 'ApplyFailed' });
+    expect((failure as Error).message).toContain('Change 2 of 3');
+    expect((failure as Error).message).toContain('[redacted]');
+    expect(JSON.stringify(failure) + String((failure as Error).message) + String((failure as Error).cause)).not.toContain('s3cret-Pa55');
+  });
+
   it('refuses a plan made on a stale config as DigestMismatch, changing nothing', async () => {
     sim.cluster.addVm({ vmid: 301, config: { ...okd, ide0: 'local-lvm:vm-301-disk-1,size=8G', scsi0: 'local-lvm:vm-301-disk-0,size=32G', ide2: 'local-lvm:vm-301-cloudinit,media=cdrom' } });
     const observed = (await driver.readVm({ node: 'pve1', vmid: 301 }, signal))!;

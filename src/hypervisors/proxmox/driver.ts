@@ -180,7 +180,12 @@ export class ProxmoxDriver implements HypervisorDriver {
       } catch (err) {
         if (i === 0 && err instanceof DriverError && err.code === 'DigestMismatch') throw err;
         const code = (err as { code?: string }).code ?? 'Error';
-        throw new DriverError('ApplyFailed', `Change ${i + 1} of ${writes.steps.length} to VM ${vmid} on ${node} failed (${code}): ${(err as Error).message}${i > 0 ? '; the earlier changes were applied' : ''}.`, { cause: err });
+        const message = `Change ${i + 1} of ${writes.steps.length} to VM ${vmid} on ${node} failed (${code}): ${(err as Error).message}${i > 0 ? '; the earlier changes were applied' : ''}.`;
+        // A request that carried a cloud-init password: PVE's answer should not echo it, and
+        // if it ever does, the error (status, Events, logs) does not carry it on, nor its cause.
+        const password = options.cloudInit?.password;
+        if (password) throw new DriverError('ApplyFailed', message.split(password).join('[redacted]'));
+        throw new DriverError('ApplyFailed', message, { cause: err });
       }
     }
     // Read back for what PVE left pending; the same read is the VM as it is now (a media plan
