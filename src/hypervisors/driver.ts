@@ -172,6 +172,11 @@ export class DriverError extends Error {
   }
 }
 
+/** A driver error should never echo a secret; if one ever does, it stops here. */
+export function redact(message: string, secret: string | undefined): string {
+  return secret ? message.split(secret).join('[redacted]') : message;
+}
+
 export type DriverFactory = (hypervisor: Hypervisor, credentials: SecretData | undefined) => HypervisorDriver;
 
 /** Drivers by hypervisor type; main.ts registers the ones this build ships. */

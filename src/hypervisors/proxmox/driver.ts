@@ -6,7 +6,7 @@ import type { CloudInitContent } from '../../planning/cloud-init.js';
 import type { ObservedVm, Plan } from '../../planning/model.js';
 import type { SecretData } from '../../store/store.js';
 import {
-  DriverError, type ApplyOptions, type ApplyOutcome, type CloudInitWriteOutcome, type DiskInfo, type DriverFactory, type HypervisorDriver, type HypervisorInventory, type IsoDownloadRequest,
+  DriverError, redact, type ApplyOptions, type ApplyOutcome, type CloudInitWriteOutcome, type DiskInfo, type DriverFactory, type HypervisorDriver, type HypervisorInventory, type IsoDownloadRequest,
   type IsoVolumeInfo, type PowerAction, type TaskStatus, type VmCreateRequest, type VmRef,
 } from '../driver.js';
 import { pveCloneParams, pveCreateParams, PVE_CREATE_DEFAULTS } from './create-params.js';
@@ -167,7 +167,7 @@ export class ProxmoxDriver implements HypervisorDriver {
     }
     // Cloud-init content due on the drive goes with the change (plan-writes.ts).
     const cloudInit = options.cloudInit ? await this.cloudInitKeys(node, vmid, options.cloudInit, config, signal) : undefined;
-    const writes = planToPveWrites(plan, config, { node, vmid, ...(cloudInit ? { cloudInitKeys: cloudInit } : {}) });
+    const writes = planToPveWrites(plan, config, { node, vmid, cloudInitKeys: cloudInit });
     this.configs.delete(vmid); // whatever happens next, the cached config is stale
     for (const [i, request] of writes.steps.entries()) {
       try {
@@ -184,7 +184,7 @@ export class ProxmoxDriver implements HypervisorDriver {
         // A request that carried a cloud-init password: PVE's answer should not echo it, and
         // if it ever does, the error (status, Events, logs) does not carry it on, nor its cause.
         const password = options.cloudInit?.password;
-        if (password) throw new DriverError('ApplyFailed', message.split(password).join('[redacted]'));
+        if (password) throw new DriverError('ApplyFailed', redact(message, password));
         throw new DriverError('ApplyFailed', message, { cause: err });
       }
     }
