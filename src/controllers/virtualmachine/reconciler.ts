@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Condition } from '../../api/v1alpha1/common.js';
 import type { IsoAttachment } from '../../api/v1alpha1/iso-attachment.js';
 import { VirtualMachineSpec, type CloudInit, type VirtualMachine, type VirtualMachineStatus } from '../../api/v1alpha1/virtual-machine.js';
-import type { ApplyOutcome, CloudInitWriteOutcome, HypervisorDriver, VmRef } from '../../hypervisors/driver.js';
+import { redact, type ApplyOutcome, type CloudInitWriteOutcome, type HypervisorDriver, type VmRef } from '../../hypervisors/driver.js';
 import type { DriverPool } from '../../hypervisors/pool.js';
 import { changedConditions, setCondition, type ConditionUpdate } from '../../kube/conditions.js';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../../kube/controller.js';
@@ -201,6 +201,9 @@ export class VirtualMachineReconciler implements Reconciler {
     // our own as well would read every VM twice per interval.
     let requeueAfterMs: number | undefined;
     let mediaInPlace = false;
+    // Cloud-init content is written where the plan places a drive, never in safe mode or while
+    // deleting; resolved once a pass, before the change when there is one.
+    const cloudInitSpec = spec.data.cloudInit && plan.cloudInitSlot && !safeMode && !deleting ? spec.data.cloudInit : undefined;
     let cloudInit: ResolvedCloudInit | undefined;
     if (deleting && plan.steps.length === 0) {
       // Every ISO bootplane attached is out and the boot order restored: let the object go.
@@ -226,11 +229,12 @@ export class VirtualMachineReconciler implements Reconciler {
       pass.updates.push({ type: 'SafeMode', status: 'False', reason: 'Off', message: 'Changes are applied.' });
       // Content due on the drive the change places goes with it when the driver can take it
       // (Proxmox: one regeneration, not two); what it did not take is written below.
-      if (spec.data.cloudInit && plan.cloudInitSlot && !deleting && driver.writeCloudInit) cloudInit = await this.resolveCloudInit(pass, spec.data.cloudInit);
-      const applied = await this.apply(pass, driver, ref, observed, plan, attachments, recordAhead(record, planned), ctx, cloudInit && 'content' in cloudInit ? cloudInit.content : undefined);
+      if (cloudInitSpec && driver.writeCloudInit) cloudInit = await this.resolveCloudInit(pass, cloudInitSpec);
+      const due = cloudInit && 'content' in cloudInit ? cloudInit : undefined;
+      const applied = await this.apply(pass, driver, ref, observed, plan, attachments, recordAhead(record, planned), ctx, due?.content);
       if (applied === 'replan') return { requeueAfterMs: 0 };
       observed = applied.observed;
-      if (applied.cloudInit && cloudInit && 'content' in cloudInit) cloudInit = { done: this.cloudInitWritten(pass, cloudInit.hash, applied.cloudInit, ctx) };
+      if (applied.cloudInit && due) cloudInit = { done: this.cloudInitWritten(pass, due.hash, applied.cloudInit, ctx) };
       if (applied.failed) requeueAfterMs = applied.retryAfterMs ?? RETRY_MS;
       mediaInPlace = !applied.failed;
       // Handed back: the next pass reads the VM again and, finding nothing left to do, lets the
@@ -240,8 +244,8 @@ export class VirtualMachineReconciler implements Reconciler {
 
     // The drive is where the plan wants it: now what it says. Not in safe mode, not while
     // deleting, and not on a failed or waiting pass (the next pass writes it).
-    if (spec.data.cloudInit && plan.cloudInitSlot && mediaInPlace && !safeMode && !deleting) {
-      const retry = await this.writeCloudInit(pass, driver, ref, observed, spec.data.cloudInit, cloudInit, ctx);
+    if (cloudInitSpec && mediaInPlace) {
+      const retry = await this.writeCloudInit(pass, driver, ref, observed, cloudInitSpec, cloudInit, ctx);
       if (retry) requeueAfterMs = Math.min(requeueAfterMs ?? RETRY_MS, RETRY_MS);
     }
 
@@ -489,12 +493,6 @@ export class VirtualMachineReconciler implements Reconciler {
     }
     return status as VirtualMachineStatus;
   }
-}
-
-
-/** A driver error should never echo a secret; if one ever does, it stops here. */
-function redact(message: string, secret: string | undefined): string {
-  return secret ? message.split(secret).join('[redacted]') : message;
 }
 
 function mediaSummary(plan: Plan): string {
